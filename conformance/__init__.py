@@ -1,0 +1,1 @@
+"""The ASGI conformance suite (scenarios arrive with the conformance issue)."""

@@ -1,0 +1,28 @@
+"""Types shared by the tests."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import httpx
+
+from starlette.types import ASGIApp
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
+
+
+class TestClientFactory(Protocol):  # pragma: no cover - a typing protocol, never called itself
+    __test__ = False
+
+    def __call__(
+        self,
+        app: ASGIApp,
+        base_url: str = "http://testserver",
+        raise_server_exceptions: bool = True,
+        root_path: str = "",
+        cookies: httpx._types.CookieTypes | None = None,
+        headers: dict[str, str] | None = None,
+        follow_redirects: bool = True,
+        client: tuple[str, int] = ("testclient", 50000),
+    ) -> TestClient: ...
