@@ -1,0 +1,139 @@
+"""Run an ASGI app so that the exception handlers registered on the application apply to it.
+
+`ExceptionMiddleware` stores its handlers in `scope["starlette.exception_handlers"]`; routing
+wraps every endpoint with `wrap_app_handling_exceptions`, so a handled exception (such as an
+`HTTPException`) is turned into a response right where it is raised, inside any middleware
+that routes, mounts or single routes add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette._utils import is_async_callable
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketState
+
+ExceptionHandlers = dict[Any, ExceptionHandler]
+StatusHandlers = dict[int, ExceptionHandler]
+
+_RESPONSE_STARTED = "Caught handled exception, but response already started."
+_DENIAL_EXTENSION = "websocket.http.response"
+# The close code used when an HTTP response (say from an `HTTPException`) cannot be sent
+# to a WebSocket client: the same default as `WebSocketException`, "policy violation".
+_WS_POLICY_VIOLATION = 1008
+
+# What the app has sent on a WebSocket connection so far, as far as we can tell.
+_WS_STATE_BY_MESSAGE = {
+    "websocket.accept": WebSocketState.CONNECTED,
+    "websocket.close": WebSocketState.DISCONNECTED,
+    "websocket.http.response.start": WebSocketState.RESPONSE,
+}
+
+
+def _lookup_exception_handler(
+    exc: Exception, exception_handlers: ExceptionHandlers, status_handlers: StatusHandlers
+) -> ExceptionHandler | None:
+    if status_handlers and isinstance(exc, HTTPException):
+        handler = status_handlers.get(exc.status_code)
+        if handler is not None:
+            return handler
+    for cls in type(exc).__mro__:
+        handler = exception_handlers.get(cls)
+        if handler is not None:
+            return handler
+    return None
+
+
+async def _call_handler(handler: ExceptionHandler, conn: Request | WebSocket, exc: Exception) -> Any:
+    func: Callable[[Any, Exception], Any] = handler
+    if is_async_callable(func):
+        return await func(conn, exc)
+    return await run_in_threadpool(func, conn, exc)
+
+
+def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASGIApp:
+    """Wrap `app` so that exceptions it raises are given to the matching handler from
+    `scope["starlette.exception_handlers"]` (looked up by status code for `HTTPException`,
+    then along the exception's MRO); exceptions without a handler propagate."""
+    handlers: tuple[ExceptionHandlers, StatusHandlers] | None = conn.scope.get("starlette.exception_handlers")
+    if handlers is None:
+        return app
+    exception_handlers, status_handlers = handlers
+    if not exception_handlers and not status_handlers:
+        return app
+
+    if conn.scope["type"] == "http":
+
+        async def wrapped_http_app(scope: Scope, receive: Receive, send: Send) -> None:
+            response_started = False
+
+            async def sender(message: Message) -> None:
+                nonlocal response_started
+                if message["type"] == "http.response.start":
+                    response_started = True
+                await send(message)
+
+            try:
+                await app(scope, receive, sender)
+            except Exception as exc:
+                handler = _lookup_exception_handler(exc, exception_handlers, status_handlers)
+                if handler is None:
+                    raise
+                if response_started:
+                    raise RuntimeError(_RESPONSE_STARTED) from exc
+                response = await _call_handler(handler, conn, exc)
+                if response is not None:
+                    await response(scope, receive, sender)
+
+        return wrapped_http_app
+
+    async def wrapped_websocket_app(scope: Scope, receive: Receive, send: Send) -> None:
+        # Theory of operation: the app may talk through `conn` (whose own `receive`/`send`
+        # bypass this wrapper, as in routing) or through the callables given here (as the app
+        # inside `ExceptionMiddleware` does), so what has happened on the connection is the
+        # furthest of what `conn` recorded and what passed through this wrapper.
+        sent_state = WebSocketState.CONNECTING
+        received = False
+
+        async def receiver() -> Message:
+            nonlocal received
+            received = True
+            return await receive()
+
+        async def sender(message: Message) -> None:
+            nonlocal sent_state
+            sent_state = _WS_STATE_BY_MESSAGE.get(message["type"], sent_state)
+            await send(message)
+
+        try:
+            await app(scope, receiver, sender)
+        except Exception as exc:
+            handler = _lookup_exception_handler(exc, exception_handlers, status_handlers)
+            if handler is None:
+                raise
+            state = sent_state
+            if isinstance(conn, WebSocket):
+                if conn.application_state.value > state.value:
+                    state = conn.application_state
+                received = received or conn.client_state is not WebSocketState.CONNECTING
+            if state is WebSocketState.RESPONSE:
+                raise RuntimeError(_RESPONSE_STARTED) from exc
+            response = await _call_handler(handler, conn, exc)
+            if response is None:
+                return
+            # The handler gave an HTTP response (the default one for `HTTPException` does):
+            # before `accept` it becomes the denial response when the server supports that
+            # extension (which allows it once "websocket.connect" has been received);
+            # otherwise the connection is closed, which before `accept` means a 403.
+            if state is WebSocketState.CONNECTING and _DENIAL_EXTENSION in (scope.get("extensions") or {}):
+                if received or (await receive())["type"] == "websocket.connect":
+                    await response(scope, receive, sender)
+            elif state is not WebSocketState.DISCONNECTED:
+                await sender({"type": "websocket.close", "code": _WS_POLICY_VIOLATION, "reason": ""})
+
+    return wrapped_websocket_app

@@ -1,0 +1,363 @@
+"""Streaming parsers for request bodies sent as forms: `application/x-www-form-urlencoded`
+(`FormParser`) and `multipart/form-data` (`MultiPartParser`, built on python-multipart)."""
+
+from __future__ import annotations
+
+import codecs
+import importlib
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from enum import Enum
+from tempfile import SpooledTemporaryFile
+from types import ModuleType
+from typing import TYPE_CHECKING, BinaryIO, cast
+from urllib.parse import unquote_to_bytes
+
+from starlette._header_params import parse_header_params as _parse_header_params
+from starlette.datastructures import FormData, Headers, UploadFile
+
+__all__ = ("FormMessage", "FormParser", "MultiPartException", "MultiPartParser", "MultipartPart")
+
+
+def _import_multipart() -> tuple[ModuleType | None, type[Exception]]:
+    """python-multipart under its import name: `python_multipart` since 0.0.13, `multipart`
+    before (a name also taken by an unrelated package, told apart by its `multipart` submodule)."""
+    for name in ("python_multipart", "multipart"):
+        try:
+            module = importlib.import_module(name)
+            importlib.import_module(name + ".multipart")
+            exceptions = importlib.import_module(name + ".exceptions")
+        except ImportError:
+            continue
+        error: type[Exception] = exceptions.FormParserError
+        return module, error
+    return None, ValueError
+
+
+if TYPE_CHECKING:
+    import python_multipart as multipart
+    from python_multipart.exceptions import FormParserError
+else:
+    multipart, FormParserError = _import_multipart()
+
+
+class FormMessage(Enum):
+    """The events `FormParser` records while parsing an urlencoded body."""
+
+    FIELD_START = 1
+    FIELD_NAME = 2
+    FIELD_DATA = 3
+    FIELD_END = 4
+    END = 5
+
+
+@dataclass
+class MultipartPart:
+    """The part of a multipart body being parsed: its headers, then its data (kept in `data`
+    for a plain field, written to `file` for an upload)."""
+
+    content_disposition: bytes | None = None
+    field_name: str = ""
+    data: bytearray = field(default_factory=bytearray)
+    file: UploadFile | None = None
+    item_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+class MultiPartException(Exception):
+    """A multipart body that cannot be accepted (malformed, or over a limit); `message` says why.
+    `Request.form()` turns it into a 400 response inside an application."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _user_safe_decode(src: bytes | bytearray, codec: str) -> str:
+    """Decode client-provided bytes with `codec`, falling back to latin-1 (which maps every
+    byte to a character, so nothing is lost) when they are not valid in it or it is unknown."""
+    try:
+        return src.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return src.decode("latin-1")
+
+
+def _decode_urlencoded(raw: bytes) -> str:
+    # As browsers encode forms: `+` is a space, `%XX` a byte, and the bytes are UTF-8.
+    if b"+" in raw:
+        raw = raw.replace(b"+", b" ")
+    if b"%" in raw:
+        raw = unquote_to_bytes(raw)
+    return raw.decode("utf-8", "replace")
+
+
+class FormParser:
+    """Parses an `application/x-www-form-urlencoded` body into a `FormData` of strings.
+
+    Fields are separated by `&` (empty ones are skipped) and split on their first `=`; a field
+    without `=` has an empty value; blank values are kept; names and values are
+    percent-decoded (`+` is a space) as UTF-8.
+    """
+
+    def __init__(self, headers: Headers, stream: AsyncGenerator[bytes, None]) -> None:
+        self.headers = headers
+        self.stream = stream
+        self.messages: list[tuple[FormMessage, bytes]] = []
+
+    def on_field_start(self) -> None:
+        """A field begins."""
+        self.messages.append((FormMessage.FIELD_START, b""))
+
+    def on_field_name(self, data: bytes, start: int, end: int) -> None:
+        """`data[start:end]` is (a piece of) the current field's name."""
+        self.messages.append((FormMessage.FIELD_NAME, data[start:end]))
+
+    def on_field_data(self, data: bytes, start: int, end: int) -> None:
+        """`data[start:end]` is (a piece of) the current field's value."""
+        self.messages.append((FormMessage.FIELD_DATA, data[start:end]))
+
+    def on_field_end(self) -> None:
+        """The current field is complete."""
+        self.messages.append((FormMessage.FIELD_END, b""))
+
+    def on_end(self) -> None:
+        """The body is complete."""
+        self.messages.append((FormMessage.END, b""))
+
+    def _feed(self, data: bytes) -> None:
+        # `data` holds whole fields only: report each to the callbacks.
+        start = 0
+        length = len(data)
+        while start < length:
+            end = data.find(b"&", start)
+            if end == -1:
+                end = length
+            if end > start:
+                self.on_field_start()
+                equals = data.find(b"=", start, end)
+                if equals == -1:
+                    self.on_field_name(data, start, end)
+                else:
+                    self.on_field_name(data, start, equals)
+                    self.on_field_data(data, equals + 1, end)
+                self.on_field_end()
+            start = end + 1
+
+    def _collect(self, items: list[tuple[str, str | UploadFile]], name: bytes, value: bytes) -> tuple[bytes, bytes]:
+        messages = self.messages
+        for message_type, message_bytes in messages:
+            if message_type is FormMessage.FIELD_START:
+                name = value = b""
+            elif message_type is FormMessage.FIELD_NAME:
+                name += message_bytes
+            elif message_type is FormMessage.FIELD_DATA:
+                value += message_bytes
+            elif message_type is FormMessage.FIELD_END:
+                items.append((_decode_urlencoded(name), _decode_urlencoded(value)))
+        messages.clear()
+        return name, value
+
+    async def parse(self) -> FormData:
+        """Read the whole stream and return its fields, in order."""
+        items: list[tuple[str, str | UploadFile]] = []
+        name = value = b""
+        # Theory of operation: a chunk may end in the middle of a field, so everything after
+        # its last `&` is held back (as pieces, to stay linear in the body size) until the
+        # next `&` or the end of the body; what comes before is made of whole fields.
+        pending: list[bytes] = []
+        async for chunk in self.stream:
+            cut = chunk.rfind(b"&")
+            if cut == -1:
+                if chunk:
+                    pending.append(chunk)
+                continue
+            pending.append(chunk[:cut])
+            self._feed(b"".join(pending))
+            pending = [chunk[cut + 1 :]]
+            name, value = self._collect(items, name, value)
+        self._feed(b"".join(pending))
+        self.on_end()
+        self._collect(items, name, value)
+        return FormData(items)
+
+
+class MultiPartParser:
+    """Parses a `multipart/form-data` body into a `FormData` of strings and `UploadFile`s.
+
+    Parts with a `filename` (or `filename*`) in their Content-Disposition are uploads, spooled
+    to a temporary file (in memory up to `spool_max_size` bytes); the others are fields, decoded
+    with the charset of the Content-Type (UTF-8 by default, or the value of a `_charset_`
+    field for the fields after it), falling back to latin-1 for bytes invalid in it.
+
+    Raises MultiPartException for a malformed body, a missing boundary or field name, more
+    than `max_files` uploads or `max_fields` fields, or a field larger than `max_part_size`
+    bytes; the files already created are then closed.
+    """
+
+    spool_max_size = 1024 * 1024
+    """Size above which an uploaded file is moved from memory to disk."""
+    max_part_size = 1024 * 1024
+    """Largest accepted size of a non-file part, in bytes."""
+
+    def __init__(
+        self,
+        headers: Headers,
+        stream: AsyncGenerator[bytes, None],
+        *,
+        max_files: int | float = 1000,
+        max_fields: int | float = 1000,
+        max_part_size: int = 1024 * 1024,
+    ) -> None:
+        assert multipart is not None, "The `python-multipart` library must be installed to use form parsing."
+        self.headers = headers
+        self.stream = stream
+        self.max_files = max_files
+        self.max_fields = max_fields
+        self.max_part_size = max_part_size
+        self.items: list[tuple[str, str | UploadFile]] = []
+        self._charset = "utf-8"
+        self._file_count = 0
+        self._field_count = 0
+        self._header_name = bytearray()
+        self._header_value = bytearray()
+        self._current_part = MultipartPart()
+        # File data seen during one `write()` of the synchronous parser, written afterwards.
+        self._file_data: list[tuple[UploadFile, bytes]] = []
+        self._files_done: list[UploadFile] = []
+        self._files: list[UploadFile] = []
+
+    def on_part_begin(self) -> None:
+        """A part begins."""
+        self._current_part = MultipartPart()
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        """`data[start:end]` is a piece of the current part's content."""
+        part = self._current_part
+        if part.file is None:
+            if len(part.data) + (end - start) > self.max_part_size:
+                raise MultiPartException(f"Part exceeded maximum size of {int(self.max_part_size / 1024)}KB.")
+            part.data += data[start:end]
+        else:
+            self._file_data.append((part.file, data[start:end]))
+
+    def on_part_end(self) -> None:
+        """The current part is complete: add it to the form."""
+        part = self._current_part
+        if part.file is None:
+            value = _user_safe_decode(part.data, self._charset)
+            if part.field_name == "_charset_":
+                self._use_charset(value)
+            self.items.append((part.field_name, value))
+        else:
+            self._files_done.append(part.file)
+            self.items.append((part.field_name, part.file))
+        # A fresh part, so that only a part the body left unfinished still holds a file here.
+        self._current_part = MultipartPart()
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        """`data[start:end]` is a piece of the name of a part header."""
+        self._header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        """`data[start:end]` is a piece of the value of a part header."""
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        """A part header is complete."""
+        name = bytes(self._header_name).lower()
+        value = bytes(self._header_value).strip()
+        if name == b"content-disposition":
+            self._current_part.content_disposition = value
+        self._current_part.item_headers.append((name, value))
+        self._header_name.clear()
+        self._header_value.clear()
+
+    def on_headers_finished(self) -> None:
+        """The headers of the current part are complete: it is a field or a file upload."""
+        part = self._current_part
+        disposition = (part.content_disposition or b"").decode("latin-1")
+        _, params = _parse_header_params(disposition)
+        if "name" not in params:
+            raise MultiPartException('The Content-Disposition header field "name" must be provided.')
+        part.field_name = _user_safe_decode(params["name"].encode("latin-1"), self._charset)
+        # RFC 7578 makes `filename` authoritative in form data; `filename*` (RFC 5987) is
+        # used only when it is the only one, so that intermediaries reading `filename` and
+        # this parser never disagree about the name.
+        if "filename" in params:
+            filename: str | None = _user_safe_decode(params["filename"].encode("latin-1"), self._charset)
+        else:
+            filename = params.get("filename*")
+        if filename is None:
+            self._field_count += 1
+            if self._field_count > self.max_fields:
+                raise MultiPartException(f"Too many fields. Maximum number of fields is {self.max_fields}.")
+            return
+        self._file_count += 1
+        if self._file_count > self.max_files:
+            raise MultiPartException(f"Too many files. Maximum number of files is {self.max_files}.")
+        if filename[1:3] == ":\\" or filename[:2] == "\\\\":
+            # Old Internet Explorer sends the full Windows path: keep the file name.
+            filename = filename.rsplit("\\", 1)[-1]
+        upload = UploadFile(
+            file=cast(BinaryIO, SpooledTemporaryFile(max_size=self.spool_max_size)),
+            size=0,
+            filename=filename,
+            headers=Headers(raw=part.item_headers),
+        )
+        self._files.append(upload)
+        part.file = upload
+
+    def on_end(self) -> None:
+        """The body is complete."""
+
+    def _use_charset(self, charset: str) -> None:
+        try:
+            self._charset = codecs.lookup(charset.strip()).name
+        except LookupError:
+            pass
+
+    async def parse(self) -> FormData:
+        """Read the whole stream and return its fields and files, in order."""
+        _, params = _parse_header_params(self.headers.get("content-type", ""))
+        self._use_charset(params.get("charset", "utf-8"))
+        boundary = params.get("boundary")
+        if not boundary:
+            raise MultiPartException("Missing boundary in multipart.")
+        try:
+            try:
+                parser = multipart.MultipartParser(
+                    boundary.encode("latin-1"),
+                    {
+                        "on_part_begin": self.on_part_begin,
+                        "on_part_data": self.on_part_data,
+                        "on_part_end": self.on_part_end,
+                        "on_header_field": self.on_header_field,
+                        "on_header_value": self.on_header_value,
+                        "on_header_end": self.on_header_end,
+                        "on_headers_finished": self.on_headers_finished,
+                        "on_end": self.on_end,
+                    },
+                )
+                async for chunk in self.stream:
+                    parser.write(chunk)
+                    await self._flush_files()
+                parser.finalize()
+                await self._flush_files()
+            except FormParserError as exc:
+                raise MultiPartException(f"Malformed multipart body: {exc}")
+        except BaseException:
+            for upload in self._files:
+                upload.file.close()
+            raise
+        unfinished = self._current_part.file
+        if unfinished is not None:  # the body ended inside a file part
+            unfinished.file.close()
+        return FormData(self.items)
+
+    async def _flush_files(self) -> None:
+        if self._file_data:
+            for upload, data in self._file_data:
+                await upload.write(data)
+            self._file_data.clear()
+        if self._files_done:
+            for upload in self._files_done:
+                await upload.seek(0)
+            self._files_done.clear()
