@@ -92,6 +92,9 @@ def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASG
 
         return wrapped_http_app
 
+    assert isinstance(conn, WebSocket)
+    websocket = conn
+
     async def wrapped_websocket_app(scope: Scope, receive: Receive, send: Send) -> None:
         # Theory of operation: the app may talk through `conn` (whose own `receive`/`send`
         # bypass this wrapper, as in routing) or through the callables given here (as the app
@@ -117,10 +120,9 @@ def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASG
             if handler is None:
                 raise
             state = sent_state
-            if isinstance(conn, WebSocket):
-                if conn.application_state.value > state.value:
-                    state = conn.application_state
-                received = received or conn.client_state is not WebSocketState.CONNECTING
+            if websocket.application_state.value > state.value:
+                state = websocket.application_state
+            received = received or websocket.client_state is not WebSocketState.CONNECTING
             if state is WebSocketState.RESPONSE:
                 raise RuntimeError(_RESPONSE_STARTED) from exc
             response = await _call_handler(handler, conn, exc)
@@ -131,8 +133,9 @@ def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASG
             # extension (which allows it once "websocket.connect" has been received);
             # otherwise the connection is closed, which before `accept` means a 403.
             if state is WebSocketState.CONNECTING and _DENIAL_EXTENSION in (scope.get("extensions") or {}):
-                if received or (await receive())["type"] == "websocket.connect":
-                    await response(scope, receive, sender)
+                if not received and (await receive())["type"] != "websocket.connect":
+                    return  # the client left before the handshake completed
+                await response(scope, receive, sender)
             elif state is not WebSocketState.DISCONNECTED:
                 await sender({"type": "websocket.close", "code": _WS_POLICY_VIOLATION, "reason": ""})
 

@@ -44,9 +44,10 @@ class Headers(Mapping[str, str]):
         elif scope is not None:
             # Share the scope's own list so that mutations are visible to whoever holds the scope;
             # a tuple (or other iterable) is replaced by an equivalent list stored back into it.
-            scope_headers = scope["headers"]
+            # A missing "headers" key (optional in ASGI messages) starts an empty list.
+            scope_headers = scope.get("headers")
             if type(scope_headers) is not list:
-                scope_headers = scope["headers"] = list(scope_headers)
+                scope_headers = scope["headers"] = list(scope_headers or ())
             self._list = scope_headers
 
     @property
@@ -100,7 +101,8 @@ class Headers(Mapping[str, str]):
     def __eq__(self, other: Any) -> bool:
         if not isinstance(other, Headers):
             return False
-        return sorted(self._list) == sorted(other._list)
+        # tuple(): ASGI servers may hand over [name, value] lists instead of tuples.
+        return sorted(map(tuple, self._list)) == sorted(map(tuple, other._list))
 
     __hash__ = None  # type: ignore[assignment]  # headers are a (possibly live) mutable view
 

@@ -7,30 +7,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 __all__ = [
-    "MalformedRangeHeader",
-    "RangeNotSatisfiable",
+    "MalformedRange",
+    "UnsatisfiableRange",
     "multipart_byteranges",
     "multipart_closing",
     "parse_range_header",
 ]
 
 
-class MalformedRangeHeader(Exception):
+class MalformedRange(ValueError):
     """The `Range` header does not follow the `bytes=<range-set>` syntax (answered with 400)."""
 
-    __module__ = "starlette.responses"
 
-    def __init__(self, content: str = "Malformed range header.") -> None:
-        self.content = content
-
-
-class RangeNotSatisfiable(Exception):
+class UnsatisfiableRange(ValueError):
     """None of the requested ranges overlaps the representation (answered with 416)."""
-
-    __module__ = "starlette.responses"
-
-    def __init__(self, max_size: int) -> None:
-        self.max_size = max_size
 
 
 # Numbers of more than this many significant digits are beyond any real file size; they are
@@ -43,7 +33,7 @@ _OWS = " \t"
 
 def _parse_int(text: str) -> int:
     if not (text.isascii() and text.isdigit()):
-        raise MalformedRangeHeader()
+        raise MalformedRange()
     significant = text.lstrip("0")
     if len(significant) > _MAX_DIGITS:
         return _HUGE
@@ -62,12 +52,12 @@ def parse_range_header(http_range: str, max_size: int) -> list[tuple[int, int]]:
     """Parse a `Range` header value against a representation of `max_size` bytes.
 
     Returns sorted, non-overlapping, non-adjacent half-open `(start, end)` ranges with
-    `0 <= start < end <= max_size`. Raises `MalformedRangeHeader` for a syntax error or a unit
-    other than `bytes`, and `RangeNotSatisfiable` when no range overlaps the representation.
+    `0 <= start < end <= max_size`. Raises `MalformedRange` for a syntax error or a unit other
+    than `bytes`, and `UnsatisfiableRange` when no range overlaps the representation.
     """
     unit, equals, range_set = http_range.partition("=")
     if not equals or unit.strip(_OWS).lower() != "bytes":
-        raise MalformedRangeHeader()
+        raise MalformedRange()
 
     ranges: list[tuple[int, int]] = []
     seen_spec = False
@@ -78,7 +68,7 @@ def parse_range_header(http_range: str, max_size: int) -> list[tuple[int, int]]:
         seen_spec = True
         first, dash, last = spec.partition("-")
         if not dash:
-            raise MalformedRangeHeader()
+            raise MalformedRange()
         if not first:
             suffix_length = _parse_int(last)
             if suffix_length and max_size:
@@ -88,7 +78,7 @@ def parse_range_header(http_range: str, max_size: int) -> list[tuple[int, int]]:
         if last:
             last_pos = _parse_int(last)
             if last_pos < start:
-                raise MalformedRangeHeader()
+                raise MalformedRange()
             end = min(last_pos + 1, max_size)
         else:
             end = max_size
@@ -96,9 +86,9 @@ def parse_range_header(http_range: str, max_size: int) -> list[tuple[int, int]]:
             ranges.append((start, end))
 
     if not seen_spec:
-        raise MalformedRangeHeader()
+        raise MalformedRange()
     if not ranges:
-        raise RangeNotSatisfiable(max_size)
+        raise UnsatisfiableRange()
 
     ranges.sort()
     merged = [ranges[0]]

@@ -220,4 +220,3 @@ class _TestClientTransport(httpx.BaseTransport):
             response.template = exchange.template  # type: ignore[attr-defined]  # dynamic attribute by design
             response.context = exchange.context  # type: ignore[attr-defined]  # dynamic attribute by design
         return response
-

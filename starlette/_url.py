@@ -71,6 +71,8 @@ class URL:
         elif components:
             assert not url, 'Cannot set both "url" and "**components".'
             url = URL("").replace(**components).components.geturl()
+        else:
+            url = str(url)  # a plain str, also from a str subclass (URLPath) or another URL
 
         self._url = url
 

@@ -76,12 +76,12 @@ class FloatConvertor(Convertor[float]):
 
     def to_string(self, value: float) -> str:
         value = float(value)
-        assert value >= 0.0, "Negative floats are not supported"
         assert not math.isnan(value), "NaN values are not supported"
+        assert value >= 0.0, "Negative floats are not supported"
         assert not math.isinf(value), "Infinite values are not supported"
         # repr() gives the shortest text that round-trips, but may use an exponent ("1e+16"),
         # which `regex` does not match: Decimal re-renders the same digits positionally.
-        text = format(Decimal(repr(value)), "f")
+        text = format(Decimal(repr(abs(value))), "f")  # abs(): -0.0 passes the checks but must print as "0"
         if "." in text:
             text = text.rstrip("0").rstrip(".")
         return text

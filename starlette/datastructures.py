@@ -108,8 +108,10 @@ class State:
         self._state[key] = value
 
     def __getattr__(self, key: Any) -> Any:
+        # Read `_state` from the instance dict, not as `self._state`: on an instance made without
+        # __init__ (copy, pickle) that would call __getattr__ again, forever.
         try:
-            return self._state[key]
+            return self.__dict__["_state"][key]
         except KeyError:
             message = "'{}' object has no attribute '{}'"
             raise AttributeError(message.format(self.__class__.__name__, key))

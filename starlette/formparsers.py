@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import importlib
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from enum import Enum
 from tempfile import SpooledTemporaryFile
@@ -163,16 +164,17 @@ class FormParser:
         # its last `&` is held back (as pieces, to stay linear in the body size) until the
         # next `&` or the end of the body; what comes before is made of whole fields.
         pending: list[bytes] = []
-        async for chunk in self.stream:
-            cut = chunk.rfind(b"&")
-            if cut == -1:
-                if chunk:
-                    pending.append(chunk)
-                continue
-            pending.append(chunk[:cut])
-            self._feed(b"".join(pending))
-            pending = [chunk[cut + 1 :]]
-            name, value = self._collect(items, name, value)
+        async with aclosing(self.stream) as stream:
+            async for chunk in stream:
+                cut = chunk.rfind(b"&")
+                if cut == -1:
+                    if chunk:
+                        pending.append(chunk)
+                    continue
+                pending.append(chunk[:cut])
+                self._feed(b"".join(pending))
+                pending = [chunk[cut + 1 :]]
+                name, value = self._collect(items, name, value)
         self._feed(b"".join(pending))
         self.on_end()
         self._collect(items, name, value)
@@ -336,9 +338,11 @@ class MultiPartParser:
                         "on_end": self.on_end,
                     },
                 )
-                async for chunk in self.stream:
-                    parser.write(chunk)
-                    await self._flush_files()
+                # Closed on exit, so that a parse stopped early does not leave it suspended.
+                async with aclosing(self.stream) as stream:
+                    async for chunk in stream:
+                        parser.write(chunk)
+                        await self._flush_files()
                 parser.finalize()
                 await self._flush_files()
             except FormParserError as exc:

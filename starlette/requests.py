@@ -149,7 +149,7 @@ class HTTPConnection(Mapping[str, Any]):
             return self._cookies
         except AttributeError:
             cookies: dict[str, str] = {}
-            for name, value in self.scope["headers"]:
+            for name, value in self.headers.raw:
                 if name == b"cookie":
                     _parse_cookie_header(value.decode("latin-1"), cookies)
             self._cookies = cookies

@@ -21,13 +21,7 @@ from urllib.parse import quote
 import anyio
 import anyio.to_thread
 
-from starlette._ranges import (
-    MalformedRangeHeader,
-    RangeNotSatisfiable,
-    multipart_byteranges,
-    multipart_closing,
-    parse_range_header,
-)
+from starlette import _ranges
 from starlette._utils import collapse_excgroups
 from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool
@@ -280,10 +274,18 @@ class StreamingResponse(Response):
         """Send the start message, each chunk of the body iterator, then the final empty body."""
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         charset = self.charset
-        async for chunk in self.body_iterator:
-            if not isinstance(chunk, (bytes, memoryview)):
-                chunk = chunk.encode(charset)
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        iterator = self.body_iterator.__aiter__()
+        try:
+            async for chunk in iterator:
+                if not isinstance(chunk, (bytes, memoryview)):
+                    chunk = chunk.encode(charset)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            # When streaming stops early (disconnect, cancellation, send error) the iterator is
+            # closed at once, so its cleanup runs now rather than whenever it is collected.
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     # Theory of operation: a client can go away mid-stream, and the body iterator must then
@@ -291,7 +293,8 @@ class StreamingResponse(Response):
     # closed connection raise (an OSError), so streaming alone notices the disconnect; it is
     # reported as `ClientDisconnect`. Older servers may silently drop the messages, so the
     # stream runs in a task group next to a task waiting for `http.disconnect` on `receive`:
-    # whichever finishes first cancels the other. Either way the background task runs after.
+    # whichever finishes first cancels the other. The background task runs after a complete
+    # stream or an `http.disconnect`, not when `ClientDisconnect` propagates.
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         spec_version = _version_tuple(scope.get("asgi", {}).get("spec_version", "2.0"))
         if spec_version >= (2, 4):
@@ -316,6 +319,20 @@ class StreamingResponse(Response):
 
 def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
+
+
+class MalformedRangeHeader(Exception):
+    """The request's `Range` header is not valid `bytes=<range-set>` syntax (a 400 response)."""
+
+    def __init__(self, content: str = "Malformed range header.") -> None:
+        self.content = content
+
+
+class RangeNotSatisfiable(Exception):
+    """No range of the request's `Range` header overlaps the file (a 416 response)."""
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
 
 
 class FileResponse(Response):
@@ -400,7 +417,7 @@ class FileResponse(Response):
             await self._send_whole_file(scope, send, send_header_only)
         else:
             try:
-                ranges = parse_range_header(http_range, stat_result.st_size)
+                ranges = self._parse_range_header(http_range, stat_result.st_size)
             except MalformedRangeHeader as exc:
                 await PlainTextResponse(exc.content, status_code=400)(scope, receive, send)
             except RangeNotSatisfiable as exc:
@@ -414,6 +431,15 @@ class FileResponse(Response):
 
         if self.background is not None:
             await self.background()
+
+    @staticmethod
+    def _parse_range_header(http_range: str, file_size: int) -> list[tuple[int, int]]:
+        try:
+            return _ranges.parse_range_header(http_range, file_size)
+        except _ranges.MalformedRange:
+            raise MalformedRangeHeader() from None
+        except _ranges.UnsatisfiableRange:
+            raise RangeNotSatisfiable(file_size) from None
 
     def _if_range_matches(self, http_if_range: str) -> bool:
         # RFC 9110 section 13.1.5: the validator must match exactly (a weak or stale one
@@ -440,10 +466,10 @@ class FileResponse(Response):
         self, send: Send, byte_range: tuple[int, int], file_size: int, send_header_only: bool
     ) -> None:
         start, end = byte_range
-        headers = self.headers
+        headers = MutableHeaders(raw=self.raw_headers[:])  # the response stays reusable
         headers["content-range"] = f"bytes {start}-{end - 1}/{file_size}"
         headers["content-length"] = str(end - start)
-        await send({"type": "http.response.start", "status": 206, "headers": self.raw_headers})
+        await send({"type": "http.response.start", "status": 206, "headers": headers.raw})
         if not send_header_only:
             async with await anyio.open_file(self.path, mode="rb") as file:
                 await self._send_file_range(send, file, start, end)
@@ -456,17 +482,17 @@ class FileResponse(Response):
         content_length, part_header = self.generate_multipart(
             ranges, boundary, file_size, self.headers.get("content-type", "text/plain")
         )
-        headers = self.headers
+        headers = MutableHeaders(raw=self.raw_headers[:])  # the response stays reusable
         headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
         headers["content-length"] = str(content_length)
-        await send({"type": "http.response.start", "status": 206, "headers": self.raw_headers})
+        await send({"type": "http.response.start", "status": 206, "headers": headers.raw})
         if not send_header_only:
             async with await anyio.open_file(self.path, mode="rb") as file:
                 for start, end in ranges:
                     await send({"type": "http.response.body", "body": part_header(start, end), "more_body": True})
                     await self._send_file_range(send, file, start, end)
                     await send({"type": "http.response.body", "body": b"\r\n", "more_body": True})
-            await send({"type": "http.response.body", "body": multipart_closing(boundary), "more_body": False})
+            await send({"type": "http.response.body", "body": _ranges.multipart_closing(boundary), "more_body": False})
         else:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
@@ -490,4 +516,4 @@ class FileResponse(Response):
     ) -> tuple[int, Callable[[int, int], bytes]]:
         """The `multipart/byteranges` body length for the half-open `ranges` and a function
         giving the header of the part for `(start, end)`."""
-        return multipart_byteranges(ranges, boundary, max_size, content_type)
+        return _ranges.multipart_byteranges(ranges, boundary, max_size, content_type)

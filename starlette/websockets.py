@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 from starlette.requests import HTTPConnection
@@ -173,7 +173,7 @@ class WebSocket(HTTPConnection):
             text = (await self.receive_bytes()).decode("utf-8")
         return json.loads(text)
 
-    async def iter_text(self) -> AsyncIterator[str]:
+    async def iter_text(self) -> AsyncGenerator[str, None]:
         """Yield text messages until the client disconnects."""
         try:
             while True:
@@ -181,7 +181,7 @@ class WebSocket(HTTPConnection):
         except WebSocketDisconnect:
             pass
 
-    async def iter_bytes(self) -> AsyncIterator[bytes]:
+    async def iter_bytes(self) -> AsyncGenerator[bytes, None]:
         """Yield binary messages until the client disconnects."""
         try:
             while True:
@@ -189,7 +189,7 @@ class WebSocket(HTTPConnection):
         except WebSocketDisconnect:
             pass
 
-    async def iter_json(self) -> AsyncIterator[Any]:
+    async def iter_json(self) -> AsyncGenerator[Any, None]:
         """Yield JSON messages (text frames) until the client disconnects."""
         try:
             while True:

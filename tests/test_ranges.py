@@ -7,8 +7,8 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from starlette._ranges import (
-    MalformedRangeHeader,
-    RangeNotSatisfiable,
+    MalformedRange,
+    UnsatisfiableRange,
     multipart_byteranges,
     multipart_closing,
     parse_range_header,
@@ -88,9 +88,8 @@ def test_parse_valid(header: str, size: int, expected: list[tuple[int, int]]) ->
     ],
 )
 def test_parse_malformed(header: str) -> None:
-    with pytest.raises(MalformedRangeHeader) as info:
+    with pytest.raises(MalformedRange):
         parse_range_header(header, 10)
-    assert info.value.content == "Malformed range header."
 
 
 @pytest.mark.parametrize(
@@ -106,19 +105,8 @@ def test_parse_malformed(header: str) -> None:
     ],
 )
 def test_parse_unsatisfiable(header: str, size: int) -> None:
-    with pytest.raises(RangeNotSatisfiable) as info:
+    with pytest.raises(UnsatisfiableRange):
         parse_range_header(header, size)
-    assert info.value.max_size == size
-
-
-def test_exceptions_belong_to_starlette_responses() -> None:
-    import starlette.responses
-
-    assert starlette.responses.MalformedRangeHeader is MalformedRangeHeader
-    assert starlette.responses.RangeNotSatisfiable is RangeNotSatisfiable
-    assert MalformedRangeHeader.__module__ == "starlette.responses"
-    assert MalformedRangeHeader("custom").content == "custom"
-    assert RangeNotSatisfiable(42).max_size == 42
 
 
 # A range-spec as a (first, last) pair: None stands for an omitted position.
@@ -153,7 +141,7 @@ def test_parse_matches_model(specs: list[tuple[int | None, int | None]], size: i
     header = "bytes=" + separator.join(render_spec(spec) for spec in specs)
     expected = model(specs, size)
     if not expected:
-        with pytest.raises(RangeNotSatisfiable):
+        with pytest.raises(UnsatisfiableRange):
             parse_range_header(header, size)
         return
     ranges = parse_range_header(header, size)
@@ -166,7 +154,7 @@ def test_parse_matches_model(specs: list[tuple[int | None, int | None]], size: i
 def test_parse_any_text(header: str, size: int) -> None:
     try:
         ranges = parse_range_header(header, size)
-    except (MalformedRangeHeader, RangeNotSatisfiable):
+    except (MalformedRange, UnsatisfiableRange):
         return
     assert_normalised(ranges, size)
 
@@ -175,7 +163,7 @@ def test_parse_any_text(header: str, size: int) -> None:
 def test_parse_arbitrary_text(header: str, size: int) -> None:
     try:
         ranges = parse_range_header(header, size)
-    except (MalformedRangeHeader, RangeNotSatisfiable):
+    except (MalformedRange, UnsatisfiableRange):
         return
     assert_normalised(ranges, size)
 
@@ -195,7 +183,7 @@ def test_parse_is_fast_with_many_ranges(specs: list[str]) -> None:
     started = time.perf_counter()
     try:
         ranges = parse_range_header(header, 10**6)
-    except RangeNotSatisfiable:
+    except UnsatisfiableRange:
         ranges = []
     elapsed = time.perf_counter() - started
     assert elapsed < 0.5, elapsed
@@ -249,7 +237,7 @@ def test_multipart_body_round_trips(data: bytes, specs: list[tuple[int | None, i
     header = "bytes=" + ",".join(render_spec(spec) for spec in specs)
     try:
         ranges = parse_range_header(header, len(data))
-    except RangeNotSatisfiable:
+    except UnsatisfiableRange:
         return
     body = assemble(ranges, "b0undary", data, "application/octet-stream")
     assert body.endswith(b"--b0undary--\r\n")

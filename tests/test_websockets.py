@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from contextlib import aclosing
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import pytest
 
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException, WebSocketException
 from starlette.responses import PlainTextResponse, Response
-from starlette.types import Message, Scope
+from starlette.routing import Host, Mount, Router, WebSocketRoute
+from starlette.testclient import WebSocketDenialResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
-
-pytestmark = pytest.mark.anyio
+from tests.types import TestClientFactory
 
 # ---------------------------------------------------------------------------------------------------------------
 # Low level: a scripted server (messages to deliver, messages sent recorded) so that every transition and every
@@ -108,6 +112,7 @@ def application_state(websocket: WebSocket) -> WebSocketState:
 # --- construction, scope access -------------------------------------------------------------------------------
 
 
+@pytest.mark.anyio
 async def test_new_websocket_starts_connecting_on_both_sides() -> None:
     websocket = make_websocket(ScriptedServer())
     assert client_state(websocket) is WebSocketState.CONNECTING
@@ -165,6 +170,7 @@ def test_websockets_are_hashable_and_compare_by_identity() -> None:
 # --- accept ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.anyio
 async def test_accept_receives_connect_then_sends_accept() -> None:
     server = ScriptedServer(CONNECT)
     websocket = make_websocket(server)
@@ -175,6 +181,7 @@ async def test_accept_receives_connect_then_sends_accept() -> None:
     assert application_state(websocket) is WebSocketState.CONNECTED
 
 
+@pytest.mark.anyio
 async def test_accept_with_subprotocol_and_headers() -> None:
     server = ScriptedServer(CONNECT)
     websocket = make_websocket(server)
@@ -184,6 +191,7 @@ async def test_accept_with_subprotocol_and_headers() -> None:
     ]
 
 
+@pytest.mark.anyio
 async def test_accept_headers_may_be_any_iterable() -> None:
     server = ScriptedServer(CONNECT)
     websocket = make_websocket(server)
@@ -191,6 +199,7 @@ async def test_accept_headers_may_be_any_iterable() -> None:
     assert server.sent[0]["headers"] == [(b"x-a", b"1")]
 
 
+@pytest.mark.anyio
 async def test_accept_after_explicit_receive_of_connect_does_not_receive_again() -> None:
     server = ScriptedServer(CONNECT)
     websocket = make_websocket(server)
@@ -201,6 +210,7 @@ async def test_accept_after_explicit_receive_of_connect_does_not_receive_again()
     assert application_state(websocket) is WebSocketState.CONNECTED
 
 
+@pytest.mark.anyio
 async def test_accept_twice_is_a_runtime_error() -> None:
     websocket, server = await connected()
     with pytest.raises(RuntimeError) as info:
@@ -214,6 +224,7 @@ async def test_accept_twice_is_a_runtime_error() -> None:
 # --- receive state machine ------------------------------------------------------------------------------------
 
 
+@pytest.mark.anyio
 async def test_first_received_message_must_be_connect() -> None:
     server = ScriptedServer(text_message("hi"))
     websocket = make_websocket(server)
@@ -223,6 +234,7 @@ async def test_first_received_message_must_be_connect() -> None:
     assert client_state(websocket) is WebSocketState.CONNECTING
 
 
+@pytest.mark.anyio
 async def test_connected_receive_accepts_only_receive_or_disconnect() -> None:
     websocket, _ = await connected({"type": "websocket.connect"})
     with pytest.raises(RuntimeError) as info:
@@ -232,6 +244,7 @@ async def test_connected_receive_accepts_only_receive_or_disconnect() -> None:
     )
 
 
+@pytest.mark.anyio
 async def test_receive_returns_raw_messages_and_tracks_disconnect() -> None:
     websocket, _ = await connected(text_message("a"), disconnect(1001, "bye"))
     assert await websocket.receive() == text_message("a")
@@ -240,6 +253,7 @@ async def test_receive_returns_raw_messages_and_tracks_disconnect() -> None:
     assert client_state(websocket) is WebSocketState.DISCONNECTED
 
 
+@pytest.mark.anyio
 async def test_receive_after_disconnect_is_a_runtime_error() -> None:
     websocket, server = await connected(disconnect())
     await websocket.receive()
@@ -252,6 +266,7 @@ async def test_receive_after_disconnect_is_a_runtime_error() -> None:
 # --- send state machine ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("message_type", ["websocket.send", "websocket.http.response.body", "http.response.start"])
 async def test_connecting_send_accepts_only_accept_close_or_denial_start(message_type: str) -> None:
     server = ScriptedServer(CONNECT)
@@ -266,6 +281,7 @@ async def test_connecting_send_accepts_only_accept_close_or_denial_start(message
     assert application_state(websocket) is WebSocketState.CONNECTING
 
 
+@pytest.mark.anyio
 async def test_connected_send_accepts_only_send_or_close() -> None:
     websocket, server = await connected()
     with pytest.raises(RuntimeError) as info:
@@ -277,6 +293,7 @@ async def test_connected_send_accepts_only_send_or_close() -> None:
     assert application_state(websocket) is WebSocketState.CONNECTED
 
 
+@pytest.mark.anyio
 async def test_raw_send_of_data_and_close() -> None:
     websocket, server = await connected()
     await websocket.send({"type": "websocket.send", "text": "raw"})
@@ -286,6 +303,7 @@ async def test_raw_send_of_data_and_close() -> None:
     assert server.sent == [{"type": "websocket.send", "text": "raw"}, {"type": "websocket.close", "code": 1000}]
 
 
+@pytest.mark.anyio
 async def test_send_after_close_is_a_runtime_error() -> None:
     websocket, server = await connected()
     await websocket.close()
@@ -295,6 +313,7 @@ async def test_send_after_close_is_a_runtime_error() -> None:
     assert server.sent == [{"type": "websocket.close", "code": 1000, "reason": ""}]
 
 
+@pytest.mark.anyio
 async def test_close_before_accept_disconnects_without_receiving() -> None:
     server = ScriptedServer()
     websocket = make_websocket(server)
@@ -305,12 +324,14 @@ async def test_close_before_accept_disconnects_without_receiving() -> None:
     assert client_state(websocket) is WebSocketState.CONNECTING
 
 
+@pytest.mark.anyio
 async def test_close_with_code_and_reason() -> None:
     websocket, server = await connected()
     await websocket.close(code=4001, reason="policy")
     assert server.sent == [{"type": "websocket.close", "code": 4001, "reason": "policy"}]
 
 
+@pytest.mark.anyio
 async def test_denial_response_messages_move_through_the_response_state() -> None:
     server = ScriptedServer(CONNECT)
     websocket = make_websocket(server)
@@ -330,6 +351,7 @@ async def test_denial_response_messages_move_through_the_response_state() -> Non
         await websocket.send({"type": "websocket.http.response.body", "body": b""})
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("message_type", ["websocket.send", "websocket.close", "websocket.http.response.start"])
 async def test_response_state_accepts_only_body_messages(message_type: str) -> None:
     server = ScriptedServer()
@@ -342,6 +364,7 @@ async def test_response_state_accepts_only_body_messages(message_type: str) -> N
     assert len(server.sent) == 1
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("error", [OSError("gone"), ConnectionResetError(), BrokenPipeError()])
 async def test_send_failing_with_oserror_raises_disconnect_1006(error: OSError) -> None:
     websocket, server = await connected()
@@ -355,6 +378,7 @@ async def test_send_failing_with_oserror_raises_disconnect_1006(error: OSError) 
         await websocket.send_text("again")
 
 
+@pytest.mark.anyio
 async def test_accept_failing_with_oserror_raises_disconnect_1006() -> None:
     server = ScriptedServer(CONNECT, send_error=ConnectionResetError())
     websocket = make_websocket(server)
@@ -364,6 +388,7 @@ async def test_accept_failing_with_oserror_raises_disconnect_1006() -> None:
     assert application_state(websocket) is WebSocketState.DISCONNECTED
 
 
+@pytest.mark.anyio
 async def test_other_send_errors_propagate_unchanged() -> None:
     websocket, server = await connected()
     server.send_error = ValueError("not a disconnect")
@@ -374,6 +399,7 @@ async def test_other_send_errors_propagate_unchanged() -> None:
 # --- typed receive helpers ------------------------------------------------------------------------------------
 
 
+@pytest.mark.anyio
 async def test_receive_text_bytes_and_json() -> None:
     websocket, _ = await connected(
         text_message("hello"),
@@ -387,6 +413,7 @@ async def test_receive_text_bytes_and_json() -> None:
     assert await websocket.receive_json(mode="binary") == {"ünï": "cødé"}
 
 
+@pytest.mark.anyio
 async def test_receive_helpers_accept_messages_carrying_both_keys() -> None:
     websocket, _ = await connected(
         {"type": "websocket.receive", "text": "t", "bytes": None},
@@ -396,24 +423,28 @@ async def test_receive_helpers_accept_messages_carrying_both_keys() -> None:
     assert await websocket.receive_bytes() == b"b"
 
 
+@pytest.mark.anyio
 async def test_receive_text_of_a_binary_frame_is_a_runtime_error() -> None:
     websocket, _ = await connected(bytes_message(b"x"))
     with pytest.raises(RuntimeError, match="^Expected a text websocket message, but got bytes$"):
         await websocket.receive_text()
 
 
+@pytest.mark.anyio
 async def test_receive_bytes_of_a_text_frame_is_a_runtime_error() -> None:
     websocket, _ = await connected(text_message("x"))
     with pytest.raises(RuntimeError, match="^Expected a bytes websocket message, but got text$"):
         await websocket.receive_bytes()
 
 
+@pytest.mark.anyio
 async def test_receive_json_of_invalid_json_raises_json_decode_error() -> None:
     websocket, _ = await connected(text_message("{not json"))
     with pytest.raises(json.JSONDecodeError):
         await websocket.receive_json()
 
 
+@pytest.mark.anyio
 async def test_receive_json_with_an_unknown_mode() -> None:
     websocket, server = await connected(text_message("{}"))
     with pytest.raises(RuntimeError) as info:
@@ -422,6 +453,7 @@ async def test_receive_json_with_an_unknown_mode() -> None:
     assert server.receive_calls == 1  # nothing consumed beyond the connect
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("method", ["receive_text", "receive_bytes", "receive_json"])
 async def test_receive_helpers_need_an_accepted_connection(method: str) -> None:
     server = ScriptedServer(CONNECT, text_message("x"))
@@ -432,6 +464,7 @@ async def test_receive_helpers_need_an_accepted_connection(method: str) -> None:
     assert server.receive_calls == 0
 
 
+@pytest.mark.anyio
 async def test_receive_helpers_after_the_app_closed() -> None:
     websocket, _ = await connected(text_message("x"))
     await websocket.close()
@@ -439,6 +472,7 @@ async def test_receive_helpers_after_the_app_closed() -> None:
         await websocket.receive_text()
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("method", ["receive_text", "receive_bytes", "receive_json"])
 async def test_receive_helpers_raise_disconnect_with_code_and_reason(method: str) -> None:
     websocket, _ = await connected(disconnect(4000, "client says bye"))
@@ -449,6 +483,7 @@ async def test_receive_helpers_raise_disconnect_with_code_and_reason(method: str
     assert client_state(websocket) is WebSocketState.DISCONNECTED
 
 
+@pytest.mark.anyio
 async def test_disconnect_without_reason_or_code() -> None:
     websocket, _ = await connected({"type": "websocket.disconnect", "code": 1005})
     with pytest.raises(WebSocketDisconnect) as info:
@@ -464,22 +499,26 @@ async def test_disconnect_without_reason_or_code() -> None:
 # --- iteration ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.anyio
 async def test_iter_text_stops_at_disconnect() -> None:
     websocket, _ = await connected(text_message("a"), text_message("b"), disconnect(1001))
     assert [item async for item in websocket.iter_text()] == ["a", "b"]
     assert client_state(websocket) is WebSocketState.DISCONNECTED
 
 
+@pytest.mark.anyio
 async def test_iter_bytes_stops_at_disconnect() -> None:
     websocket, _ = await connected(bytes_message(b"1"), bytes_message(b"2"), disconnect())
     assert [item async for item in websocket.iter_bytes()] == [b"1", b"2"]
 
 
+@pytest.mark.anyio
 async def test_iter_json_stops_at_disconnect() -> None:
     websocket, _ = await connected(text_message("[1]"), text_message('{"k": null}'), disconnect())
     assert [item async for item in websocket.iter_json()] == [[1], {"k": None}]
 
 
+@pytest.mark.anyio
 async def test_iter_text_does_not_swallow_other_errors() -> None:
     websocket, _ = await connected(text_message("a"), bytes_message(b"b"))
     seen: list[str] = []
@@ -492,6 +531,7 @@ async def test_iter_text_does_not_swallow_other_errors() -> None:
 # --- typed send helpers ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.anyio
 async def test_send_text_and_bytes() -> None:
     websocket, server = await connected()
     await websocket.send_text("héllo")
@@ -502,6 +542,7 @@ async def test_send_text_and_bytes() -> None:
     ]
 
 
+@pytest.mark.anyio
 async def test_send_json_is_compact_and_not_ascii_escaped() -> None:
     websocket, server = await connected()
     await websocket.send_json({"message": "héllo", "list": [1, 2]})
@@ -512,6 +553,7 @@ async def test_send_json_is_compact_and_not_ascii_escaped() -> None:
     ]
 
 
+@pytest.mark.anyio
 async def test_send_json_with_an_unknown_mode() -> None:
     websocket, server = await connected()
     with pytest.raises(RuntimeError) as info:
@@ -520,6 +562,7 @@ async def test_send_json_with_an_unknown_mode() -> None:
     assert server.sent == []
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("method,argument", [("send_text", "x"), ("send_bytes", b"x"), ("send_json", 1)])
 async def test_send_helpers_before_accept_are_runtime_errors(method: str, argument: Any) -> None:
     server = ScriptedServer(CONNECT)
@@ -532,6 +575,7 @@ async def test_send_helpers_before_accept_are_runtime_errors(method: str, argume
 # --- denial responses -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.anyio
 async def test_send_denial_response_needs_the_server_extension() -> None:
     server = ScriptedServer(CONNECT)
     websocket = make_websocket(server)
@@ -546,6 +590,7 @@ async def test_send_denial_response_needs_the_server_extension() -> None:
         await websocket.send_denial_response(PlainTextResponse("no", status_code=403))
 
 
+@pytest.mark.anyio
 async def test_send_denial_response_sends_prefixed_http_response() -> None:
     server = ScriptedServer(CONNECT)
     websocket = make_websocket(server, extensions={"websocket.http.response": {}})
@@ -565,6 +610,7 @@ async def test_send_denial_response_sends_prefixed_http_response() -> None:
     assert body["body"] == b"Go away"
 
 
+@pytest.mark.anyio
 async def test_send_denial_response_after_connect_was_received() -> None:
     server = ScriptedServer(CONNECT)
     websocket = make_websocket(server, extensions={"websocket.http.response": {}})
@@ -574,6 +620,7 @@ async def test_send_denial_response_after_connect_was_received() -> None:
     assert server.sent[0]["status"] == 400
 
 
+@pytest.mark.anyio
 async def test_send_denial_response_after_accept_is_a_runtime_error() -> None:
     server = ScriptedServer(CONNECT)
     websocket = make_websocket(server, extensions={"websocket.http.response": {}})
@@ -585,6 +632,7 @@ async def test_send_denial_response_after_accept_is_a_runtime_error() -> None:
 # --- WebSocketClose / WebSocketDisconnect ---------------------------------------------------------------------
 
 
+@pytest.mark.anyio
 async def test_websocket_close_app_sends_close() -> None:
     server = ScriptedServer()
     await WebSocketClose()(make_scope(), server.receive, server.send)
@@ -607,3 +655,354 @@ def test_websocket_disconnect_attributes() -> None:
     custom = WebSocketDisconnect(code=4003, reason="forbidden")
     assert (custom.code, custom.reason) == (4003, "forbidden")
     assert isinstance(custom, Exception)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# End to end: the TestClient's websocket sessions, Starlette's routing and exception handling, on both backends.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def websocket_app(handler: Callable[[WebSocket], Awaitable[None]]) -> ASGIApp:
+    """A raw ASGI app that wraps the connection in a `WebSocket` and hands it to `handler`."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await handler(WebSocket(scope, receive=receive, send=send))
+
+    return app
+
+
+def test_hello_world(test_client_factory: TestClientFactory) -> None:
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("Hello, world!")
+        await websocket.close()
+
+    client = test_client_factory(websocket_app(handler))
+    with client.websocket_connect("/") as session:
+        assert session.receive_text() == "Hello, world!"
+        with pytest.raises(WebSocketDisconnect) as info:
+            session.receive_text()
+        assert (info.value.code, info.value.reason) == (1000, "")
+
+
+def test_connection_details_from_the_handshake(test_client_factory: TestClientFactory) -> None:
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json(
+            {
+                "url": str(websocket.url),
+                "path": websocket.url.path,
+                "query": dict(websocket.query_params),
+                "header": websocket.headers.get("x-token"),
+                "version": websocket.headers.get("sec-websocket-version"),
+                "cookie": websocket.cookies.get("session"),
+                "client": list(websocket.client or ()),
+            }
+        )
+        await websocket.close()
+
+    client = test_client_factory(websocket_app(handler), cookies={"session": "s1"})
+    with client.websocket_connect("/chat/room?user=bob&user=alice", headers={"x-token": "t0k"}) as session:
+        details = session.receive_json()
+    assert details == {
+        "url": "ws://testserver/chat/room?user=bob&user=alice",
+        "path": "/chat/room",
+        "query": {"user": "alice"},
+        "header": "t0k",
+        "version": "13",
+        "cookie": "s1",
+        "client": ["testclient", 50000],
+    }
+
+
+def test_echo_text_bytes_and_json(test_client_factory: TestClientFactory) -> None:
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("text: " + await websocket.receive_text())
+        await websocket.send_bytes(b"bytes: " + await websocket.receive_bytes())
+        await websocket.send_json({"json": await websocket.receive_json()})
+        await websocket.send_json({"binary": await websocket.receive_json(mode="binary")}, mode="binary")
+        await websocket.close()
+
+    client = test_client_factory(websocket_app(handler))
+    with client.websocket_connect("/") as session:
+        session.send_text("héllo")
+        assert session.receive_text() == "text: héllo"
+        session.send_bytes(b"\x00\x01")
+        assert session.receive_bytes() == b"bytes: \x00\x01"
+        session.send_json({"a": ["é", 1]})
+        assert session.receive_json() == {"json": {"a": ["é", 1]}}
+        session.send_json([True, None], mode="binary")
+        assert session.receive_json(mode="binary") == {"binary": [True, None]}
+
+
+def test_json_goes_over_the_wire_compact_and_unescaped(test_client_factory: TestClientFactory) -> None:
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json({"k": "ü", "l": [1, 2]})
+        await websocket.close()
+
+    client = test_client_factory(websocket_app(handler))
+    with client.websocket_connect("/") as session:
+        assert session.receive_text() == '{"k":"ü","l":[1,2]}'
+
+
+def test_iterating_until_the_client_leaves(test_client_factory: TestClientFactory) -> None:
+    received: list[Any] = []
+
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.accept()
+        async with aclosing(websocket.iter_text()) as texts:
+            async for text in texts:
+                received.append(text)
+                if text == "switch":
+                    break
+        async for data in websocket.iter_json():
+            received.append(data)
+        received.append(client_state(websocket))
+
+    client = test_client_factory(websocket_app(handler))
+    with client.websocket_connect("/") as session:
+        session.send_text("a")
+        session.send_text("switch")
+        session.send_json({"n": 1})
+        session.close(code=1001)
+    assert received == ["a", "switch", {"n": 1}, WebSocketState.DISCONNECTED]
+
+
+def test_iter_bytes_until_the_client_leaves(test_client_factory: TestClientFactory) -> None:
+    received: list[bytes] = []
+
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.accept()
+        async for data in websocket.iter_bytes():
+            received.append(data)
+
+    client = test_client_factory(websocket_app(handler))
+    with client.websocket_connect("/") as session:
+        session.send_bytes(b"1")
+        session.send_bytes(b"2")
+    assert received == [b"1", b"2"]
+
+
+def test_subprotocol_negotiation_and_accept_headers(test_client_factory: TestClientFactory) -> None:
+    async def handler(websocket: WebSocket) -> None:
+        offered = websocket.scope["subprotocols"]
+        chosen = "wamp" if "wamp" in offered else None
+        await websocket.accept(subprotocol=chosen, headers=[(b"x-offered", ",".join(offered).encode())])
+        await websocket.close()
+
+    client = test_client_factory(websocket_app(handler))
+    with client.websocket_connect("/", subprotocols=["soap", "wamp"]) as session:
+        assert session.accepted_subprotocol == "wamp"
+        assert [(bytes(k), bytes(v)) for k, v in session.extra_headers or []] == [(b"x-offered", b"soap,wamp")]
+    with client.websocket_connect("/") as session:
+        assert session.accepted_subprotocol is None
+
+
+def test_server_close_code_and_reason_reach_the_client(test_client_factory: TestClientFactory) -> None:
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.close(code=4001, reason="Custom reason")
+
+    client = test_client_factory(websocket_app(handler))
+    with client.websocket_connect("/") as session:
+        with pytest.raises(WebSocketDisconnect) as info:
+            session.receive_text()
+    assert (info.value.code, info.value.reason) == (4001, "Custom reason")
+
+
+def test_client_close_code_and_reason_reach_the_app(test_client_factory: TestClientFactory) -> None:
+    seen: list[tuple[int, str]] = []
+
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            await websocket.receive_bytes()
+        except WebSocketDisconnect as exc:
+            seen.append((exc.code, exc.reason))
+
+    client = test_client_factory(websocket_app(handler))
+    with client.websocket_connect("/") as session:
+        session.close(code=4002, reason="client reason")
+    assert seen == [(4002, "client reason")]
+
+
+@pytest.mark.parametrize("code,reason", [(1000, None), (1008, "forbidden")])
+def test_close_before_accept_rejects_the_handshake(
+    test_client_factory: TestClientFactory, code: int, reason: str | None
+) -> None:
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.close(code=code, reason=reason)
+
+    client = test_client_factory(websocket_app(handler))
+    with pytest.raises(WebSocketDisconnect) as info:
+        with client.websocket_connect("/"):
+            pass  # pragma: no cover - the handshake is refused
+    assert (info.value.code, info.value.reason) == (code, reason or "")
+
+
+def test_send_denial_response(test_client_factory: TestClientFactory) -> None:
+    async def handler(websocket: WebSocket) -> None:
+        response = PlainTextResponse("Sorry, no entry", status_code=401, headers={"www-authenticate": "Bearer"})
+        await websocket.send_denial_response(response)
+
+    client = test_client_factory(websocket_app(handler))
+    with pytest.raises(WebSocketDenialResponse) as info:
+        with client.websocket_connect("/"):
+            pass  # pragma: no cover - the handshake is refused
+    assert isinstance(info.value, WebSocketDisconnect)
+    assert info.value.status_code == 401
+    assert info.value.headers["www-authenticate"] == "Bearer"
+    assert info.value.headers["content-type"] == "text/plain; charset=utf-8"
+    assert info.value.content == b"Sorry, no entry"
+
+
+def test_streamed_denial_response(test_client_factory: TestClientFactory) -> None:
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.receive()
+        await websocket.send({"type": "websocket.http.response.start", "status": 418, "headers": []})
+        await websocket.send({"type": "websocket.http.response.body", "body": b"I'm ", "more_body": True})
+        await websocket.send({"type": "websocket.http.response.body", "body": b"a teapot"})
+
+    client = test_client_factory(websocket_app(handler))
+    with pytest.raises(WebSocketDenialResponse) as info:
+        with client.websocket_connect("/"):
+            pass  # pragma: no cover - the handshake is refused
+    assert (info.value.status_code, info.value.text) == (418, "I'm a teapot")
+
+
+def test_application_errors_reach_the_test(test_client_factory: TestClientFactory) -> None:
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.receive_text()  # not accepted yet
+
+    client = test_client_factory(websocket_app(handler))
+    with pytest.raises(RuntimeError, match='WebSocket is not connected. Need to call "accept" first.'):
+        with client.websocket_connect("/"):
+            pass  # pragma: no cover - the app fails during the handshake
+
+
+def test_sending_after_close_is_an_application_error(test_client_factory: TestClientFactory) -> None:
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.close()
+        await websocket.send_text("late")
+
+    client = test_client_factory(websocket_app(handler))
+    with pytest.raises(RuntimeError, match='Cannot call "send" once a close message has been sent.'):
+        with client.websocket_connect("/") as session:
+            with pytest.raises(WebSocketDisconnect):
+                session.receive_text()
+
+
+# --- through Starlette: routing, WebSocketEndpoint, exception handlers ----------------------------------------
+
+
+async def room(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.send_json(
+        {
+            "room": websocket.path_params["room"],
+            "self": str(websocket.url_for("room", room=websocket.path_params["room"])),
+            "root_path": websocket.scope["root_path"],
+        }
+    )
+    await websocket.close()
+
+
+async def chat_host(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.send_json({"host": websocket.headers["host"], "self": str(websocket.url_for("chat:ws"))})
+    await websocket.close()
+
+
+async def needs_token(websocket: WebSocket) -> None:
+    token = websocket.query_params.get("token")
+    if token is None:
+        raise HTTPException(status_code=401, detail="Unauthorized", headers={"www-authenticate": "Bearer"})
+    if token != "secret":
+        raise WebSocketException(code=1008, reason="Bad token")
+    await websocket.accept()
+    await websocket.send_text("welcome")
+    if await websocket.receive_text() == "misbehave":
+        raise WebSocketException(code=4003, reason="Misbehaving")
+    await websocket.close()  # pragma: no cover - every test ends the session above
+
+
+def routed_app() -> Starlette:
+    return Starlette(
+        routes=[
+            WebSocketRoute("/auth", needs_token),
+            Mount("/api", routes=[WebSocketRoute("/rooms/{room}", room, name="room")]),
+            Host("chat.example.org", Router(routes=[WebSocketRoute("/ws", chat_host, name="ws")]), name="chat"),
+        ]
+    )
+
+
+def test_websocket_routes_through_mount(test_client_factory: TestClientFactory) -> None:
+    with test_client_factory(routed_app()) as client:
+        with client.websocket_connect("/api/rooms/lobby") as session:
+            assert session.receive_json() == {
+                "room": "lobby",
+                "self": "ws://testserver/api/rooms/lobby",
+                "root_path": "/api",
+            }
+
+
+def test_websocket_routes_through_host(test_client_factory: TestClientFactory) -> None:
+    with test_client_factory(routed_app()) as client:
+        with client.websocket_connect("ws://chat.example.org/ws") as session:
+            message = session.receive_json()
+    assert message == {"host": "chat.example.org", "self": "ws://chat.example.org/ws"}
+
+
+def test_websocket_without_a_route_is_closed(test_client_factory: TestClientFactory) -> None:
+    with test_client_factory(routed_app()) as client:
+        with pytest.raises(WebSocketDisconnect) as info:
+            with client.websocket_connect("/nowhere"):
+                pass  # pragma: no cover - the handshake is refused
+    assert info.value.code == 1000
+
+
+def test_http_exception_before_accept_is_a_denial_response(test_client_factory: TestClientFactory) -> None:
+    with test_client_factory(routed_app()) as client:
+        with pytest.raises(WebSocketDenialResponse) as info:
+            with client.websocket_connect("/auth"):
+                pass  # pragma: no cover - the handshake is refused
+    assert info.value.status_code == 401
+    assert info.value.headers["www-authenticate"] == "Bearer"
+    assert info.value.text == "Unauthorized"
+
+
+def test_websocket_exception_before_accept_closes_with_its_code(test_client_factory: TestClientFactory) -> None:
+    with test_client_factory(routed_app()) as client:
+        with pytest.raises(WebSocketDisconnect) as info:
+            with client.websocket_connect("/auth?token=wrong"):
+                pass  # pragma: no cover - the handshake is refused
+    assert (info.value.code, info.value.reason) == (1008, "Bad token")
+
+
+def test_websocket_exception_after_accept_closes_with_its_code(test_client_factory: TestClientFactory) -> None:
+    with test_client_factory(routed_app()) as client:
+        with client.websocket_connect("/auth?token=secret") as session:
+            assert session.receive_text() == "welcome"
+            session.send_text("misbehave")
+            with pytest.raises(WebSocketDisconnect) as info:
+                session.receive_text()
+    assert (info.value.code, info.value.reason) == (4003, "Misbehaving")
+
+
+def test_custom_websocket_exception_handler(test_client_factory: TestClientFactory) -> None:
+    async def on_websocket_exception(websocket: WebSocket, exc: Exception) -> None:
+        assert isinstance(exc, WebSocketException)
+        await websocket.close(code=1011, reason=f"handled: {exc.reason}")
+
+    app = Starlette(
+        routes=[WebSocketRoute("/auth", needs_token)],
+        exception_handlers={WebSocketException: on_websocket_exception},
+    )
+    with test_client_factory(app) as client:
+        with pytest.raises(WebSocketDisconnect) as info:
+            with client.websocket_connect("/auth?token=nope"):
+                pass  # pragma: no cover - the handshake is refused
+    assert (info.value.code, info.value.reason) == (1011, "handled: Bad token")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -108,8 +108,12 @@ def fresh_observations() -> None:
     observations = Observations()
 
 
-def open_client(server: RunningServer, path: str, **options: Any) -> ClientConnection:
-    return connect(server.ws_url + path, proxy=None, open_timeout=TIMEOUT, close_timeout=TIMEOUT, **options)
+def open_client(
+    server: RunningServer, path: str, subprotocols: Sequence[Subprotocol] | None = None
+) -> ClientConnection:
+    return connect(
+        server.ws_url + path, subprotocols=subprotocols, proxy=None, open_timeout=TIMEOUT, close_timeout=TIMEOUT
+    )
 
 
 def test_text_echo(server: RunningServer) -> None:

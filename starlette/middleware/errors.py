@@ -9,7 +9,14 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from starlette._debug_page import CENTER_LINE, FRAME_TEMPLATE, JS, LINE, STYLES, TEMPLATE
+from starlette._debug_page import (
+    CENTER_LINE as CENTER_LINE,
+    FRAME_TEMPLATE as FRAME_TEMPLATE,
+    JS as JS,
+    LINE as LINE,
+    STYLES as STYLES,
+    TEMPLATE as TEMPLATE,
+)
 from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request

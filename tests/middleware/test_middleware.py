@@ -1,0 +1,102 @@
+"""`Middleware`: the deferred `cls(app, *args, **kwargs)` call that applications build their stack from."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tests.types import TestClientFactory
+
+
+class HeaderMiddleware:
+    def __init__(self, app: ASGIApp, name: str, value: str = "yes", *, lower: bool = False) -> None:
+        self.app = app
+        self.name = name
+        self.value = value.lower() if lower else value
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message["headers"], (self.name.encode(), self.value.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+def header_middleware_factory(app: ASGIApp, name: str) -> ASGIApp:
+    return HeaderMiddleware(app, name, "from-factory")
+
+
+def test_repr_with_positional_and_keyword_arguments() -> None:
+    middleware = Middleware(HeaderMiddleware, "x-a", value="B", lower=True)
+    assert repr(middleware) == "Middleware(HeaderMiddleware, 'x-a', value='B', lower=True)"
+
+
+def test_repr_with_keyword_arguments_only() -> None:
+    assert repr(Middleware(ExceptionMiddleware, debug=True)) == "Middleware(ExceptionMiddleware, debug=True)"
+
+
+def test_repr_without_arguments() -> None:
+    assert repr(Middleware(ExceptionMiddleware)) == "Middleware(ExceptionMiddleware)"
+
+
+def test_repr_of_a_function_factory() -> None:
+    assert repr(Middleware(header_middleware_factory, "x-f")) == "Middleware(header_middleware_factory, 'x-f')"
+
+
+def test_repr_of_a_factory_without_a_name() -> None:
+    factory = functools.partial(HeaderMiddleware, lower=True)
+    assert repr(Middleware(factory, "x-p")) == "Middleware(, 'x-p')"
+
+
+def test_repr_of_a_subclass_uses_its_name() -> None:
+    class Deferred(Middleware):
+        pass
+
+    assert repr(Deferred(ExceptionMiddleware)) == "Deferred(ExceptionMiddleware)"
+
+
+def test_iter_unpacks_class_args_and_kwargs() -> None:
+    middleware = Middleware(HeaderMiddleware, "x-a", value="b")
+    cls, args, kwargs = middleware
+    assert cls is HeaderMiddleware
+    assert args == ("x-a",)
+    assert kwargs == {"value": "b"}
+    assert list(middleware) == [HeaderMiddleware, ("x-a",), {"value": "b"}]
+
+
+def test_attributes() -> None:
+    middleware = Middleware(HeaderMiddleware, "x-a", lower=True)
+    factory: object = middleware.cls
+    assert factory is HeaderMiddleware
+    assert middleware.args == ("x-a",)
+    assert middleware.kwargs == {"lower": True}
+
+
+@pytest.mark.parametrize(
+    ("middleware", "header"),
+    [
+        (Middleware(HeaderMiddleware, "x-custom", value="Hello", lower=True), "hello"),
+        (Middleware(header_middleware_factory, "x-custom"), "from-factory"),
+    ],
+)
+def test_building_the_middleware_wraps_the_app(
+    test_client_factory: TestClientFactory, middleware: Middleware, header: str
+) -> None:
+    cls, args, kwargs = middleware
+    app = cls(PlainTextResponse("hi"), *args, **kwargs)
+    response = test_client_factory(app).get("/")
+    assert response.text == "hi"
+    assert response.headers["x-custom"] == header
+
+
+def test_arguments_are_checked_against_the_factory_signature() -> None:
+    # mypy (run with warn_unused_ignores) fails if these stop being type errors.
+    Middleware(HeaderMiddleware, 1)  # type: ignore[arg-type]
+    Middleware(HeaderMiddleware, "x-a", unknown=True)  # type: ignore[call-arg]
+    Middleware(header_middleware_factory)  # type: ignore[call-arg]
