@@ -61,13 +61,14 @@ class HTTPConnection(Mapping[str, Any]):
     """What HTTP requests and WebSocket connections have in common: a read-only mapping over
     the ASGI scope plus parsed views of it (URL, headers, query parameters, cookies...)."""
 
-    # Lazily computed views of the scope, cached on first access.
-    _url: URL
-    _base_url: URL
-    _headers: Headers
-    _query_params: QueryParams
-    _cookies: dict[str, str]
-    _state: State
+    # Lazily computed views of the scope, cached on first access. The class-level None
+    # defaults cost nothing per connection and make the cache check a plain attribute read.
+    _url: URL | None = None
+    _base_url: URL | None = None
+    _headers: Headers | None = None
+    _query_params: QueryParams | None = None
+    _cookies: dict[str, str] | None = None
+    _state: State | None = None
 
     def __init__(self, scope: Scope, receive: Receive | None = None) -> None:
         assert scope["type"] in ("http", "websocket")
@@ -95,45 +96,40 @@ class HTTPConnection(Mapping[str, Any]):
     @property
     def url(self) -> URL:
         """The full URL of the request, as the client addressed it."""
-        try:
-            return self._url
-        except AttributeError:
-            self._url = URL(scope=self.scope)
-            return self._url
+        url = self._url
+        if url is None:
+            url = self._url = URL(scope=self.scope)
+        return url
 
     @property
     def base_url(self) -> URL:
         """The URL of the application root (where the outermost app is mounted), with a
         trailing slash and no query string."""
-        try:
-            return self._base_url
-        except AttributeError:
+        base_url = self._base_url
+        if base_url is None:
             scope = dict(self.scope)
             app_root_path: str = scope.get("app_root_path", scope.get("root_path", ""))
-            path = app_root_path if app_root_path.endswith("/") else app_root_path + "/"
-            scope["path"] = path
+            scope["path"] = app_root_path if app_root_path.endswith("/") else app_root_path + "/"
             scope["query_string"] = b""
             scope["root_path"] = app_root_path
-            self._base_url = URL(scope=scope)
-            return self._base_url
+            base_url = self._base_url = URL(scope=scope)
+        return base_url
 
     @property
     def headers(self) -> Headers:
         """The request headers: an immutable, case-insensitive multi-dict."""
-        try:
-            return self._headers
-        except AttributeError:
-            self._headers = Headers(scope=self.scope)
-            return self._headers
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = Headers(scope=self.scope)
+        return headers
 
     @property
     def query_params(self) -> QueryParams:
         """The query string parameters: an immutable multi-dict."""
-        try:
-            return self._query_params
-        except AttributeError:
-            self._query_params = QueryParams(self.scope["query_string"])
-            return self._query_params
+        query_params = self._query_params
+        if query_params is None:
+            query_params = self._query_params = QueryParams(self.scope["query_string"])
+        return query_params
 
     @property
     def path_params(self) -> dict[str, Any]:
@@ -145,15 +141,13 @@ class HTTPConnection(Mapping[str, Any]):
     def cookies(self) -> dict[str, str]:
         """The cookies sent by the client, merged from every `Cookie` header (a later
         assignment of the same name wins)."""
-        try:
-            return self._cookies
-        except AttributeError:
-            cookies: dict[str, str] = {}
+        cookies = self._cookies
+        if cookies is None:
+            cookies = self._cookies = {}
             for name, value in self.headers.raw:
                 if name == b"cookie":
                     _parse_cookie_header(value.decode("latin-1"), cookies)
-            self._cookies = cookies
-            return cookies
+        return cookies
 
     @property
     def client(self) -> Address | None:
@@ -186,11 +180,10 @@ class HTTPConnection(Mapping[str, Any]):
     def state(self) -> State:
         """Free-form attributes for this connection. Backed by `scope["state"]`, so values set
         by the lifespan and by middleware are visible here."""
-        try:
-            return self._state
-        except AttributeError:
-            self._state = State(self.scope.setdefault("state", {}))
-            return self._state
+        state = self._state
+        if state is None:
+            state = self._state = State(self.scope.setdefault("state", {}))
+        return state
 
     def url_for(self, name: str, /, **path_params: Any) -> URL:
         """The absolute URL of the route called `name`, with `path_params` filled in."""
@@ -213,23 +206,27 @@ async def empty_send(message: Message) -> NoReturn:
     raise RuntimeError("Send channel has not been made available")
 
 
+_NOT_PARSED: Any = object()
+
+
 class Request(HTTPConnection):
     """An incoming HTTP request: the scope views of `HTTPConnection` plus the body, read from
     `receive` as a stream, as bytes, as JSON or as form data."""
 
+    # `_body` is only set once the body has been read (so `hasattr(request, "_body")` tells).
     _body: bytes
-    _json: Any
+    _json: Any = _NOT_PARSED
 
     def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
-        super().__init__(scope)
         assert scope["type"] == "http"
+        self.scope = scope
         self._receive = receive
         self._send = send
         self._stream_consumed = False
         self._is_disconnected = False
         self._form: FormData | None = None
         # Body messages that `is_disconnected()` received while probing; `stream()` uses them first.
-        self._pending_messages: list[Message] = []
+        self._pending_messages: list[Message] | None = None
 
     @property
     def method(self) -> str:
@@ -248,7 +245,7 @@ class Request(HTTPConnection):
         Raises RuntimeError("Stream consumed") if the body was already streamed (and not
         kept by `body()`), and ClientDisconnect if the client goes away meanwhile.
         """
-        if hasattr(self, "_body"):
+        if "_body" in self.__dict__:
             yield self._body
             yield b""
             return
@@ -273,20 +270,16 @@ class Request(HTTPConnection):
 
     async def body(self) -> bytes:
         """The whole body as bytes (read once, then cached)."""
-        try:
-            return self._body
-        except AttributeError:
+        if "_body" not in self.__dict__:
             chunks = [chunk async for chunk in self.stream()]
             self._body = b"".join(chunks)
-            return self._body
+        return self._body
 
     async def json(self) -> Any:
         """The body decoded as JSON (decoded once, then cached)."""
-        try:
-            return self._json
-        except AttributeError:
+        if self._json is _NOT_PARSED:
             self._json = json.loads(await self.body())
-            return self._json
+        return self._json
 
     async def _get_form(self, *, max_files: int | float, max_fields: int | float, max_part_size: int) -> FormData:
         if self._form is None:
@@ -346,6 +339,8 @@ class Request(HTTPConnection):
                     self._is_disconnected = True
                 elif not self._stream_consumed:
                     # Keep a body message for `stream()` rather than losing it.
+                    if self._pending_messages is None:
+                        self._pending_messages = []
                     self._pending_messages.append(message)
         return self._is_disconnected
 

@@ -451,7 +451,7 @@ class FileResponse(Response):
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         if send_header_only:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        elif "http.response.pathsend" in scope.get("extensions", {}):
+        elif "http.response.pathsend" in (scope.get("extensions") or {}):
             await send({"type": "http.response.pathsend", "path": os.path.abspath(self.path)})
         else:
             chunk_size = self.chunk_size

@@ -100,6 +100,7 @@ def test_url_invalid_port_raises() -> None:
 
 
 def test_url_parsing_is_cached() -> None:
+    assert urlsplit.__wrapped__ is stdlib_urlsplit
     assert isinstance(urlsplit.cache_info().hits, int)
     url = URL("http://cached.example.com/some/path")
     first = url.components

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 import types
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
@@ -415,7 +416,7 @@ async def test_multipart_part_without_a_name(headers: list[bytes]) -> None:
 def _opened_files(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Record every temporary file the parser creates."""
     created: list[Any] = []
-    original = formparsers.SpooledTemporaryFile
+    original = tempfile.SpooledTemporaryFile
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         created.append(original(*args, **kwargs))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from itertools import pairwise
 
 import pytest
@@ -168,26 +169,37 @@ def test_parse_arbitrary_text(header: str, size: int) -> None:
     assert_normalised(ranges, size)
 
 
+def best_parse_time(header: str, size: int) -> float:
+    """The best of three timings, so that a busy machine does not fail the test."""
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        try:
+            parse_range_header(header, size)
+        except UnsatisfiableRange:
+            pass
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
 @pytest.mark.parametrize(
-    "specs",
+    "make_spec",
     [
-        pytest.param([f"{i}-{i}" for i in range(0, 200_000, 2)], id="disjoint-ascending"),
-        pytest.param([f"{i}-{i}" for i in range(200_000, 0, -2)], id="disjoint-descending"),
-        pytest.param(["0-"] * 100_000, id="identical"),
-        pytest.param([f"-{i}" for i in range(100_000)], id="suffixes"),
-        pytest.param(["9" * 40 + "-"] * 100_000, id="huge-numbers"),
+        pytest.param(lambda i: f"{2 * i}-{2 * i}", id="disjoint-ascending"),
+        pytest.param(lambda i: f"{10**6 - 2 * i}-{10**6 - 2 * i}", id="disjoint-descending"),
+        pytest.param(lambda i: "0-", id="identical"),
+        pytest.param(lambda i: f"{i}-{i + 5}", id="overlapping"),
+        pytest.param(lambda i: f"-{i}", id="suffixes"),
+        pytest.param(lambda i: "9" * 40 + "-", id="huge-numbers"),
     ],
 )
-def test_parse_is_fast_with_many_ranges(specs: list[str]) -> None:
-    header = "bytes=" + ",".join(specs)
-    started = time.perf_counter()
-    try:
-        ranges = parse_range_header(header, 10**6)
-    except UnsatisfiableRange:
-        ranges = []
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.5, elapsed
-    assert len(ranges) <= 100_000
+def test_parse_is_linear_with_many_ranges(make_spec: Callable[[int], str]) -> None:
+    small = "bytes=" + ",".join(make_spec(i) for i in range(10_000))
+    large = "bytes=" + ",".join(make_spec(i) for i in range(100_000))
+    small_time = best_parse_time(small, 10**6)
+    large_time = best_parse_time(large, 10**6)
+    assert large_time < 1.0, large_time  # 100k ranges: well under a second, even under coverage
+    assert large_time < 30 * small_time + 0.01, (small_time, large_time)  # about 10x: no quadratic blow-up
 
 
 def assemble(ranges: list[tuple[int, int]], boundary: str, data: bytes, content_type: str) -> bytes:

@@ -15,7 +15,7 @@ README = Path(__file__).parent.parent / "README.md"
 
 
 def readme_app_source() -> str:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
     (source,) = [block for block in blocks if block.startswith("# main.py")]
     return source
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import http.cookies
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from starlette._cookies import unquote_cookie_value
+from starlette.applications import Starlette
 from starlette.datastructures import URL, Address, FormData, Headers, QueryParams, State, UploadFile, URLPath
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -21,7 +23,10 @@ from starlette.requests import (
     empty_receive,
     empty_send,
 )
-from starlette.types import Message, Receive, Scope
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
+from tests.types import TestClientFactory
 
 
 def make_scope(**overrides: Any) -> Scope:
@@ -129,7 +134,7 @@ def test_cookie_parser_reads_values_quoted_by_http_cookies(cookies: dict[str, st
 
 @given(st.text(alphabet=st.sampled_from('"\\0123456789abc\n '), max_size=12))
 def test_unquote_cookie_value_matches_the_standard_library(value: str) -> None:
-    assert unquote_cookie_value(value) == http.cookies._unquote(value)  # type: ignore[attr-defined]  # the oracle
+    assert unquote_cookie_value(value) == http.cookies._unquote(value)  # the oracle
 
 
 # HTTPConnection ---------------------------------------------------------------------------
@@ -655,3 +660,198 @@ async def test_form_after_streaming_is_an_error() -> None:
         pass
     with pytest.raises(RuntimeError, match="Stream consumed"):
         await request.form()
+
+
+# Through the TestClient -------------------------------------------------------------------
+
+
+def test_request_over_asgi(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        data = {
+            "method": request.method,
+            "url": str(request.url),
+            "base_url": str(request.base_url),
+            "query": request.query_params.multi_items(),
+            "header": request.headers["x-custom"],
+            "client": list(request.client) if request.client else None,
+            "cookies": request.cookies,
+            "body": (await request.body()).decode(),
+        }
+        await JSONResponse(data)(scope, receive, send)
+
+    client = test_client_factory(app)
+    response = client.post(
+        "/path/?a=1&a=2",
+        content=b"payload",
+        headers=[("X-Custom", "yes"), ("cookie", "c1=one"), ("cookie", "c2=two")],
+    )
+    assert response.json() == {
+        "method": "POST",
+        "url": "http://testserver/path/?a=1&a=2",
+        "base_url": "http://testserver/",
+        "query": [["a", "1"], ["a", "2"]],
+        "header": "yes",
+        "client": ["testclient", 50000],
+        "cookies": {"c1": "one", "c2": "two"},
+        "body": "payload",
+    }
+
+
+def test_request_stream_over_asgi(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+        await PlainTextResponse(body)(scope, receive, send)
+
+    def chunks() -> Iterator[bytes]:
+        yield b"abc"
+        yield b"def"
+
+    response = test_client_factory(app).post("/", content=chunks())
+    assert response.text == "abcdef"
+
+
+def test_request_json_and_is_disconnected_over_asgi(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        data = await request.json()
+        await JSONResponse({"json": data, "disconnected": await request.is_disconnected()})(scope, receive, send)
+
+    response = test_client_factory(app).post("/", json={"a": 1})
+    assert response.json() == {"json": {"a": 1}, "disconnected": False}
+
+
+async def _describe_form(request: Request) -> Response:
+    async with request.form() as form:
+        result: dict[str, Any] = {}
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                content = await value.read()
+                result[name] = {
+                    "filename": value.filename,
+                    "content_type": value.content_type,
+                    "size": value.size,
+                    "content": content.decode(),
+                }
+            else:
+                result[name] = value
+    return JSONResponse(result)
+
+
+def test_form_files_and_fields_in_an_application(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(Starlette(routes=[Route("/", _describe_form, methods=["POST"])]))
+    response = client.post(
+        "/",
+        data={"name": "Zoë", "empty": ""},
+        files={"upload": ("résumé.txt", b"hello", "text/plain")},
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "name": "Zoë",
+        "empty": "",
+        "upload": {"filename": "résumé.txt", "content_type": "text/plain", "size": 5, "content": "hello"},
+    }
+    response = client.post("/", data={"a": "1 + 2 = 3", "b": "&"})
+    assert response.json() == {"a": "1 + 2 = 3", "b": "&"}
+    response = client.post("/", json={"not": "a form"})
+    assert response.json() == {}
+
+
+def test_form_upload_files_are_closed_after_the_context_manager(test_client_factory: TestClientFactory) -> None:
+    uploads: list[UploadFile] = []
+
+    async def endpoint(request: Request) -> Response:
+        async with request.form() as form:
+            upload = form["f"]
+            assert isinstance(upload, UploadFile)
+            uploads.append(upload)
+            assert not upload.file.closed
+        return PlainTextResponse(str(upload.file.closed))
+
+    client = test_client_factory(Starlette(routes=[Route("/", endpoint, methods=["POST"])]))
+    assert client.post("/", files={"f": ("a.txt", b"x")}).text == "True"
+    assert uploads[0].file.closed
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "limits", "detail"),
+    [
+        (
+            {"files": [("a", ("a.txt", b"x")), ("b", ("b.txt", b"y"))]},
+            {"max_files": 1},
+            "Too many files. Maximum number of files is 1.",
+        ),
+        (
+            {"data": {"a": "1", "b": "2"}, "files": {"f": ("a.txt", b"x")}},
+            {"max_fields": 1},
+            "Too many fields. Maximum number of fields is 1.",
+        ),
+        (
+            {"data": {"a": "x" * 2049}, "files": {"f": ("a.txt", b"x" * 5000)}},
+            {"max_part_size": 2048},
+            "Part exceeded maximum size of 2KB.",
+        ),
+        (
+            {"content": b"x", "headers": {"content-type": "multipart/form-data"}},
+            {},
+            "Missing boundary in multipart.",
+        ),
+        (
+            {
+                "content": b"--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B--\r\n",
+                "headers": {"content-type": "multipart/form-data; boundary=B"},
+            },
+            {},
+            'The Content-Disposition header field "name" must be provided.',
+        ),
+    ],
+)
+def test_form_errors_are_bad_requests(
+    test_client_factory: TestClientFactory, kwargs: dict[str, Any], limits: dict[str, Any], detail: str
+) -> None:
+    async def endpoint(request: Request) -> Response:
+        async with request.form(**limits):
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    client = test_client_factory(Starlette(routes=[Route("/", endpoint, methods=["POST"])]))
+    response = client.post("/", **kwargs)
+    assert response.status_code == 400
+    assert response.text == detail
+
+
+def test_malformed_multipart_is_a_bad_request_not_a_server_error(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(Starlette(routes=[Route("/", _describe_form, methods=["POST"])]))
+    for body in (b"garbage", b"--B\r\nno colon here\r\n\r\nx\r\n--B--\r\n", b"--B" + b"\x00" * 64):
+        response = client.post("/", content=body, headers={"content-type": "multipart/form-data; boundary=B"})
+        assert response.status_code == 400
+        assert response.text.startswith("Malformed multipart body")
+
+
+def test_request_state_and_url_for_in_an_application(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> Response:
+        request.state.seen = True
+        return JSONResponse(
+            {
+                "url_for": str(request.url_for("user", name="tom")),
+                "base_url": str(request.base_url),
+                "path_params": request.path_params,
+                "state": request.state.seen,
+                "app": request.app is app,
+            }
+        )
+
+    app = Starlette(routes=[Route("/users/{name}", endpoint, name="user")])
+    client = test_client_factory(app)
+    assert client.get("/users/ann").json() == {
+        "url_for": "http://testserver/users/tom",
+        "base_url": "http://testserver/",
+        "path_params": {"name": "ann"},
+        "state": True,
+        "app": True,
+    }
+    client = test_client_factory(app, root_path="/prefix")
+    assert client.get("/users/ann").json()["url_for"] == "http://testserver/prefix/users/tom"
+    assert client.get("/users/ann").json()["base_url"] == "http://testserver/prefix/"

@@ -916,6 +916,11 @@ async def test_file_response_pathsend_not_used_for_head_or_ranges(text_file: Pat
     extensions: dict[str, Any] = {"http.response.pathsend": {}}
     sent = await call(FileResponse(text_file), http_scope("HEAD", extensions=extensions))
     assert [m["type"] for m in sent.messages] == ["http.response.start", "http.response.body"]
+    sent = await call(FileResponse(text_file), http_scope(extensions=None))
+    assert sent.body == text_file.read_bytes()  # servers without extensions
+    scope = http_scope()
+    scope["extensions"] = None
+    assert (await call(FileResponse(text_file), scope)).body == text_file.read_bytes()
     sent = await call(FileResponse(text_file), http_scope(headers=[("range", "bytes=0-1")], extensions=extensions))
     assert {m["type"] for m in sent.messages[1:]} == {"http.response.body"}
     assert sent.body == b" !"

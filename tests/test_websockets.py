@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from contextlib import aclosing
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import aclosing
 from typing import Any
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException, WebSocketException
@@ -551,6 +552,33 @@ async def test_send_json_is_compact_and_not_ascii_escaped() -> None:
         {"type": "websocket.send", "text": '{"message":"héllo","list":[1,2]}'},
         {"type": "websocket.send", "bytes": '{"message":"héllo"}'.encode()},
     ]
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.characters(codec="utf-8")),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.text(alphabet=st.characters(codec="utf-8"), max_size=10), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@pytest.mark.anyio
+@settings(max_examples=50, deadline=None)
+@given(value=json_values, mode=st.sampled_from(["text", "binary"]))
+async def test_json_round_trips_through_send_json_and_receive_json(value: Any, mode: str) -> None:
+    sender, sender_server = await connected()
+    await sender.send_json(value, mode=mode)
+    (sent,) = sender_server.sent
+    frame = sent["text"] if mode == "text" else sent["bytes"].decode("utf-8")
+    assert frame == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    receiver, _ = await connected({**sent, "type": "websocket.receive"})
+    assert await receiver.receive_json(mode=mode) == value
 
 
 @pytest.mark.anyio

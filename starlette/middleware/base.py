@@ -14,8 +14,9 @@ the messages from the stream. Nothing is buffered: the downstream app streams th
 back-pressure.
 
 Errors. An exception the downstream app raises before it starts its response is re-raised by
-`call_next`, so `dispatch` can catch it. One raised after the response started is re-raised
-once the response has been sent, so that outer middleware and the server see it. If the app
+`call_next`, so `dispatch` can catch it (and, caught, it is not raised again). One raised after
+the response started is re-raised once the response has been sent, so that outer middleware
+and the server see it. If the app
 ends without starting a response, `call_next` raises RuntimeError("No response returned.").
 
 Receiving. The downstream app reads the request body through `_CachedRequest.wrapped_receive`:
@@ -84,7 +85,7 @@ class _CachedRequest(Request):
             if not message.get("more_body", False):
                 self._stream_consumed = True
                 self._downstream_consumed = True
-        elif message["type"] == "http.disconnect":
+        else:  # http.disconnect
             self._is_disconnected = True
             self._downstream_disconnected = True
         return message
@@ -105,6 +106,7 @@ class BaseHTTPMiddleware:
         request = _CachedRequest(scope, receive)
         response_sent = anyio.Event()
         app_exc: Exception | None = None
+        app_exc_raised_by_call_next = False
         send_stream: ObjectSendStream[Message]
         recv_stream: ObjectReceiveStream[Message]
         send_stream, recv_stream = anyio.create_memory_object_stream[Message]()
@@ -113,15 +115,16 @@ class BaseHTTPMiddleware:
             if response_sent.is_set():
                 return {"type": "http.disconnect"}
             message: Message | None = None
-            async with anyio.create_task_group() as task_group:
+            with collapse_excgroups():
+                async with anyio.create_task_group() as task_group:
 
-                async def wait_for_response_sent() -> None:
-                    await response_sent.wait()
+                    async def wait_for_response_sent() -> None:
+                        await response_sent.wait()
+                        task_group.cancel_scope.cancel()
+
+                    task_group.start_soon(wait_for_response_sent)
+                    message = await request.wrapped_receive()
                     task_group.cancel_scope.cancel()
-
-                task_group.start_soon(wait_for_response_sent)
-                message = await request.wrapped_receive()
-                task_group.cancel_scope.cancel()
             if message is None or response_sent.is_set():
                 return {"type": "http.disconnect"}
             return message
@@ -151,6 +154,8 @@ class BaseHTTPMiddleware:
                     message = await recv_stream.receive()
             except anyio.EndOfStream:
                 if app_exc is not None:
+                    nonlocal app_exc_raised_by_call_next
+                    app_exc_raised_by_call_next = True
                     raise app_exc
                 raise RuntimeError("No response returned.")
 
@@ -179,7 +184,7 @@ class BaseHTTPMiddleware:
                 response_sent.set()
                 recv_stream.close()
 
-        if app_exc is not None:
+        if app_exc is not None and not app_exc_raised_by_call_next:
             raise app_exc
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:

@@ -6,13 +6,17 @@ import html
 import inspect
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 import pytest
 
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.middleware.errors import CENTER_LINE, LINE, ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tests._server import run_uvicorn
 from tests.types import TestClientFactory
@@ -388,3 +392,65 @@ def test_uvicorn_gets_the_500_and_the_exception() -> None:
         response = httpx.get(server.http_url + "/", timeout=10)
     assert response.status_code == 500
     assert response.text == "Internal Server Error"
+
+
+# --- inside a Starlette application -----------------------------------------------------------
+
+
+def build_app(**kwargs: Any) -> Starlette:
+    async def error(request: Request) -> Response:
+        raise RuntimeError("endpoint failure")
+
+    async def background_error(request: Request) -> Response:
+        async def task() -> None:
+            raise RuntimeError("background failure")
+
+        return PlainTextResponse("sent", background=BackgroundTask(task))
+
+    return Starlette(routes=[Route("/error", error), Route("/background", background_error)], **kwargs)
+
+
+@pytest.mark.parametrize("key", [500, Exception])
+def test_app_error_handler_by_500_or_exception(test_client_factory: TestClientFactory, key: Any) -> None:
+    seen: list[str] = []
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        seen.append(str(exc))
+        return JSONResponse({"detail": "Server Error"}, status_code=500)
+
+    app = build_app(exception_handlers={key: server_error})
+    response = test_client_factory(app, raise_server_exceptions=False).get("/error")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Server Error"}
+    with pytest.raises(RuntimeError, match="endpoint failure"):
+        test_client_factory(app).get("/error")
+    assert seen == ["endpoint failure", "endpoint failure"]
+
+
+def test_app_debug_shows_the_traceback_instead_of_the_handler(test_client_factory: TestClientFactory) -> None:
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("handler")  # pragma: no cover - debug wins
+
+    app = build_app(debug=True, exception_handlers={500: server_error})
+    client = test_client_factory(app, raise_server_exceptions=False)
+    page = client.get("/error", headers={"accept": "text/html"})
+    assert page.status_code == 500
+    assert "<h2>RuntimeError: endpoint failure</h2>" in page.text
+    text = client.get("/error")
+    assert text.status_code == 500
+    assert text.text.endswith("RuntimeError: endpoint failure\n")
+
+
+def test_app_error_in_background_task_runs_the_handler_after_the_response(
+    test_client_factory: TestClientFactory,
+) -> None:
+    seen: list[str] = []
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        seen.append(str(exc))
+        return PlainTextResponse("discarded", status_code=500)
+
+    app = build_app(exception_handlers={Exception: server_error})
+    response = test_client_factory(app, raise_server_exceptions=False).get("/background")
+    assert (response.status_code, response.text) == (200, "sent")
+    assert seen == ["background failure"]

@@ -10,11 +10,14 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import WebSocketDenialResponse
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -337,3 +340,110 @@ def test_uvicorn_denial_response_and_close() -> None:
                 ws.recv(timeout=10)
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1013, "try later")
+
+
+# --- inside a Starlette application -----------------------------------------------------------
+
+
+def build_app(**kwargs: Any) -> Starlette:
+    async def not_found_endpoint(request: Request) -> Response:
+        raise HTTPException(404, detail="no such item")
+
+    def sync_endpoint(request: Request) -> Response:
+        raise SubCustomError("from sync")
+
+    async def background_failure(request: Request) -> Response:
+        async def task() -> None:
+            raise HTTPException(400)
+
+        return PlainTextResponse("sent", background=BackgroundTask(task))
+
+    async def ws_deny(websocket: WebSocket) -> None:
+        raise HTTPException(400, detail="Bad request", headers={"x-reason": "test"})
+
+    async def ws_after_accept(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raise HTTPException(400)
+
+    async def ws_exception(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raise WebSocketException(code=1003, reason="unsupported")
+
+    routes = [
+        Route("/item", not_found_endpoint),
+        Route("/sync", sync_endpoint),
+        Route("/background", background_failure),
+        WebSocketRoute("/ws/deny", ws_deny),
+        WebSocketRoute("/ws/after-accept", ws_after_accept),
+        WebSocketRoute("/ws/exception", ws_exception),
+    ]
+    return Starlette(routes=routes, **kwargs)
+
+
+def test_app_default_http_exception_responses(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(build_app())
+    response = client.get("/item")
+    assert (response.status_code, response.text) == (404, "no such item")
+    response = client.get("/missing")
+    assert (response.status_code, response.text) == (404, "Not Found")
+
+
+def test_app_status_and_class_handlers(test_client_factory: TestClientFactory) -> None:
+    async def not_found(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return JSONResponse({"missing": request.url.path, "detail": exc.detail}, status_code=404)
+
+    client = test_client_factory(build_app(exception_handlers={404: not_found, CustomError: custom_handler}))
+    assert client.get("/item").json() == {"missing": "/item", "detail": "no such item"}
+    assert client.get("/missing").json() == {"missing": "/missing", "detail": "Not Found"}
+    response = client.get("/sync")
+    assert (response.status_code, response.text) == (418, "custom: SubCustomError('from sync')")
+
+
+def test_app_handled_exception_in_background_task(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(build_app())
+    with pytest.raises(RuntimeError, match="Caught handled exception, but response already started."):
+        client.get("/background")
+
+
+def test_app_websocket_http_exception_before_accept(test_client_factory: TestClientFactory) -> None:
+    with pytest.raises(WebSocketDenialResponse) as info:
+        with test_client_factory(build_app()).websocket_connect("/ws/deny"):
+            pass  # pragma: no cover - the connection is refused
+    assert info.value.status_code == 400
+    assert info.value.text == "Bad request"
+    assert info.value.headers["x-reason"] == "test"
+
+
+def test_app_websocket_http_exception_after_accept(test_client_factory: TestClientFactory) -> None:
+    with test_client_factory(build_app()).websocket_connect("/ws/after-accept") as session:
+        with pytest.raises(WebSocketDisconnect) as info:
+            session.receive_text()
+    assert info.value.code == 1008
+
+
+def test_app_websocket_exception(test_client_factory: TestClientFactory) -> None:
+    with test_client_factory(build_app()).websocket_connect("/ws/exception") as session:
+        with pytest.raises(WebSocketDisconnect) as info:
+            session.receive_text()
+    assert (info.value.code, info.value.reason) == (1003, "unsupported")
+
+
+def test_app_websocket_exception_handler(test_client_factory: TestClientFactory) -> None:
+    async def handler(websocket: WebSocket, exc: Exception) -> None:
+        await websocket.close(code=4000, reason="custom close")
+
+    app = build_app(exception_handlers={WebSocketException: handler})
+    with test_client_factory(app).websocket_connect("/ws/exception") as session:
+        with pytest.raises(WebSocketDisconnect) as info:
+            session.receive_text()
+    assert (info.value.code, info.value.reason) == (4000, "custom close")
+
+
+def test_uvicorn_app_websocket_denial() -> None:
+    with run_uvicorn(build_app()) as server:
+        with pytest.raises(InvalidStatus) as info:
+            with connect(server.ws_url + "/ws/deny", open_timeout=10):
+                pass  # pragma: no cover - the handshake is denied
+    assert info.value.response.status_code == 400
+    assert info.value.response.body == b"Bad request"

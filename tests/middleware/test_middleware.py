@@ -6,9 +6,13 @@ import functools
 
 import pytest
 
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.exceptions import ExceptionMiddleware
-from starlette.responses import PlainTextResponse
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tests.types import TestClientFactory
 
@@ -100,3 +104,32 @@ def test_arguments_are_checked_against_the_factory_signature() -> None:
     Middleware(HeaderMiddleware, 1)  # type: ignore[arg-type]
     Middleware(HeaderMiddleware, "x-a", unknown=True)  # type: ignore[call-arg]
     Middleware(header_middleware_factory)  # type: ignore[call-arg]
+
+
+def test_starlette_builds_user_middleware_between_the_error_layers(test_client_factory: TestClientFactory) -> None:
+    async def ok(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def handled(request: Request) -> Response:
+        raise HTTPException(409)
+
+    async def error(request: Request) -> Response:
+        raise RuntimeError("boom")
+
+    app = Starlette(
+        routes=[Route("/ok", ok), Route("/handled", handled), Route("/error", error)],
+        middleware=[Middleware(HeaderMiddleware, "x-outer"), Middleware(HeaderMiddleware, "x-inner", value="2")],
+    )
+    client = test_client_factory(app, raise_server_exceptions=False)
+    response = client.get("/ok")
+    assert response.text == "ok"
+    # The first middleware listed is the outermost: it sees the inner one's header already set.
+    assert list(response.headers)[-2:] == ["x-inner", "x-outer"]
+    # Handled exceptions become responses inside the user middleware...
+    handled_response = client.get("/handled")
+    assert handled_response.status_code == 409
+    assert (handled_response.headers["x-outer"], handled_response.headers["x-inner"]) == ("yes", "2")
+    # ...errors become the 500 outside of it.
+    error_response = client.get("/error")
+    assert error_response.status_code == 500
+    assert "x-outer" not in error_response.headers
