@@ -28,6 +28,12 @@ class CompiledPath(NamedTuple):
     first_segment: str | None
 
 
+def host_without_port(host: str) -> str:
+    """`host` without a trailing `:port` (IPv6 literals such as `[::1]:8000` included)."""
+    colon = host.find(":", host.rfind("]") + 1)
+    return host if colon < 0 else host[:colon]
+
+
 def compile_template(path: str) -> CompiledPath:
     """Compile a route path (starting with "/") or a host pattern (anything else).
 
@@ -66,7 +72,7 @@ def compile_template(path: str) -> CompiledPath:
         raise ValueError(f"Duplicated param name{ending} {names} at path {path}")
 
     tail = path[idx:]
-    regex_parts.append(re.escape(tail.split(":")[0] if is_host else tail))
+    regex_parts.append(re.escape(host_without_port(tail) if is_host else tail))
     regex_parts.append("$")
     format_parts.append(tail)
 

@@ -21,7 +21,13 @@ from starlette._lifespan import (
     serve_lifespan as _serve_lifespan,
 )
 from starlette._route_table import RouteList as _RouteList, RouteTable as _RouteTable
-from starlette._routing_compile import PARAM_REGEX, compile_path, compile_template as _compile_template, replace_params
+from starlette._routing_compile import (
+    PARAM_REGEX,
+    compile_path,
+    compile_template as _compile_template,
+    host_without_port as _host_without_port,
+    replace_params,
+)
 from starlette._utils import get_route_path, is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import CONVERTOR_TYPES, Convertor
@@ -452,11 +458,7 @@ def _request_host(scope: Scope) -> str:
     """The Host header without its port ("" when absent)."""
     for key, value in scope["headers"]:
         if key == b"host":
-            host: str = value.decode("latin-1")
-            if host.startswith("["):  # an IPv6 literal: "[::1]:8000"
-                end = host.find("]")
-                return host if end < 0 else host[: end + 1]
-            return host.split(":", 1)[0]
+            return _host_without_port(value.decode("latin-1"))
     return ""
 
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings, strategies as st
 from starlette._route_table import RouteList
 from starlette._routing_compile import compile_template
 from starlette.applications import Starlette
-from starlette.convertors import CONVERTOR_TYPES, Convertor, IntegerConvertor, PathConvertor, StringConvertor
+from starlette.convertors import CONVERTOR_TYPES, Convertor
 from starlette.datastructures import URLPath
 from starlette.endpoints import HTTPEndpoint, WebSocketEndpoint
 from starlette.exceptions import HTTPException
@@ -791,9 +791,15 @@ def test_mount_matches_child_scope() -> None:
     mount = Mount("/m/{lang}", app=EchoApp())
     match, child = mount.matches(http_scope("/m/en/a/b", root_path="", path_params={"x": 1}))
     assert match is Match.FULL
-    assert child == {"path_params": {"x": 1, "lang": "en"}, "app_root_path": "", "root_path": "/m/en", "endpoint": mount.app}
+    assert child == {
+        "path_params": {"x": 1, "lang": "en"},
+        "app_root_path": "",
+        "root_path": "/m/en",
+        "endpoint": mount.app,
+    }
     match, child = mount.matches(websocket_scope("/m/en/", app_root_path="/srv", root_path="/srv"))
-    assert match is Match.NONE  # the full path does not lie under root_path "/srv": routed as is
+    assert match is Match.FULL  # the path does not lie under root_path "/srv": routed as it is
+    assert child["root_path"] == "/srv/m/en"
     match, child = mount.matches(websocket_scope("/srv/m/en/", app_root_path="/srv", root_path="/srv"))
     assert match is Match.FULL
     assert child["app_root_path"] == "/srv" and child["root_path"] == "/srv/m/en"
@@ -991,6 +997,8 @@ def test_host_ipv6_literal_port_is_stripped() -> None:
     assert host.matches(http_scope("/", headers=[(b"host", b"[::1]:8000")]))[0] is Match.FULL
     assert host.matches(http_scope("/", headers=[(b"host", b"[::1]")]))[0] is Match.FULL
     assert host.matches(http_scope("/", headers=[(b"host", b"[::1")]))[0] is Match.NONE
+    regex, host_format, _ = compile_path("[::1]:8000")
+    assert regex.pattern == re.escape("[::1]").join("^$") and host_format == "[::1]:8000"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1264,7 +1272,9 @@ def test_custom_routes_are_tried_for_every_path(test_client_factory: TestClientF
 
     rewritten = Route("/static-looking", text_endpoint("rewritten"))
     rewritten.path_regex = re.compile("^/rewritten$")
-    router = Router([Route("/custom", homepage), PrefixRoute(), LooseRoute("/loose", text_endpoint("loose")), rewritten])
+    router = Router(
+        [Route("/custom", homepage), PrefixRoute(), LooseRoute("/loose", text_endpoint("loose")), rewritten]
+    )
     client = test_client_factory(router)
     assert client.get("/custom").text == "home"
     assert client.get("/customer").text == "custom"
