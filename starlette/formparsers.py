@@ -37,9 +37,9 @@ def _import_multipart() -> tuple[ModuleType | None, type[Exception]]:
 
 if TYPE_CHECKING:
     import python_multipart as multipart
-    from python_multipart.exceptions import FormParserError
+    from python_multipart.exceptions import FormParserError as _FormParserError
 else:
-    multipart, FormParserError = _import_multipart()
+    multipart, _FormParserError = _import_multipart()
 
 
 class FormMessage(Enum):
@@ -345,7 +345,7 @@ class MultiPartParser:
                         await self._flush_files()
                 parser.finalize()
                 await self._flush_files()
-            except FormParserError as exc:
+            except _FormParserError as exc:
                 raise MultiPartException(f"Malformed multipart body: {exc}")
         except BaseException:
             for upload in self._files:

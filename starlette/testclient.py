@@ -38,7 +38,6 @@ from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, S
 from typing import Any, Literal, TypedDict, TypeGuard, cast
 
 import anyio
-import anyio.abc
 import anyio.from_thread
 import httpx
 from anyio.streams.stapled import StapledObjectStream
@@ -105,7 +104,7 @@ class _LifespanEnded:
         self.error = error
 
 
-class WebSocketDenialResponse(  # type: ignore[misc]  # httpx.Response and Exception both define __init__/__repr__
+class WebSocketDenialResponse(  # type: ignore[misc]  # httpx.Response and BaseException disagree on __setstate__
     httpx.Response,
     WebSocketDisconnect,
 ):
@@ -316,7 +315,7 @@ class TestClient(httpx.Client):
             with anyio.from_thread.start_blocking_portal(**self.async_backend) as portal:
                 yield portal
 
-    def request(  # type: ignore[override]  # `data` is narrower than httpx's
+    def request(
         self,
         method: str,
         url: httpx._types.URLTypes,
@@ -328,10 +327,10 @@ class TestClient(httpx.Client):
         params: httpx._types.QueryParamTypes | None = None,
         headers: httpx._types.HeaderTypes | None = None,
         cookies: httpx._types.CookieTypes | None = None,
-        auth: httpx._types.AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        auth: httpx._types.AuthTypes | UseClientDefault | None = USE_CLIENT_DEFAULT,
         follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: httpx._types.TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        extensions: httpx._types.RequestExtensions | None = None,
     ) -> httpx.Response:
         """Send a request to the application (see `httpx.Client.request`)."""
         if timeout is not USE_CLIENT_DEFAULT:
@@ -356,17 +355,17 @@ class TestClient(httpx.Client):
             extensions=extensions,
         )
 
-    def get(  # type: ignore[override]  # same parameters, routed through `request`
+    def get(
         self,
         url: httpx._types.URLTypes,
         *,
         params: httpx._types.QueryParamTypes | None = None,
         headers: httpx._types.HeaderTypes | None = None,
         cookies: httpx._types.CookieTypes | None = None,
-        auth: httpx._types.AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        auth: httpx._types.AuthTypes | UseClientDefault | None = USE_CLIENT_DEFAULT,
         follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: httpx._types.TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        extensions: httpx._types.RequestExtensions | None = None,
     ) -> httpx.Response:
         """Send a GET request to the application."""
         return self.request(
@@ -381,17 +380,17 @@ class TestClient(httpx.Client):
             extensions=extensions,
         )
 
-    def options(  # type: ignore[override]  # same parameters, routed through `request`
+    def options(
         self,
         url: httpx._types.URLTypes,
         *,
         params: httpx._types.QueryParamTypes | None = None,
         headers: httpx._types.HeaderTypes | None = None,
         cookies: httpx._types.CookieTypes | None = None,
-        auth: httpx._types.AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        auth: httpx._types.AuthTypes | UseClientDefault | None = USE_CLIENT_DEFAULT,
         follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: httpx._types.TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        extensions: httpx._types.RequestExtensions | None = None,
     ) -> httpx.Response:
         """Send a OPTIONS request to the application."""
         return self.request(
@@ -406,17 +405,17 @@ class TestClient(httpx.Client):
             extensions=extensions,
         )
 
-    def head(  # type: ignore[override]  # same parameters, routed through `request`
+    def head(
         self,
         url: httpx._types.URLTypes,
         *,
         params: httpx._types.QueryParamTypes | None = None,
         headers: httpx._types.HeaderTypes | None = None,
         cookies: httpx._types.CookieTypes | None = None,
-        auth: httpx._types.AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        auth: httpx._types.AuthTypes | UseClientDefault | None = USE_CLIENT_DEFAULT,
         follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: httpx._types.TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        extensions: httpx._types.RequestExtensions | None = None,
     ) -> httpx.Response:
         """Send a HEAD request to the application."""
         return self.request(
@@ -431,7 +430,7 @@ class TestClient(httpx.Client):
             extensions=extensions,
         )
 
-    def post(  # type: ignore[override]  # `data` is narrower than httpx's
+    def post(
         self,
         url: httpx._types.URLTypes,
         *,
@@ -442,10 +441,10 @@ class TestClient(httpx.Client):
         params: httpx._types.QueryParamTypes | None = None,
         headers: httpx._types.HeaderTypes | None = None,
         cookies: httpx._types.CookieTypes | None = None,
-        auth: httpx._types.AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        auth: httpx._types.AuthTypes | UseClientDefault | None = USE_CLIENT_DEFAULT,
         follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: httpx._types.TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        extensions: httpx._types.RequestExtensions | None = None,
     ) -> httpx.Response:
         """Send a POST request to the application."""
         return self.request(
@@ -464,7 +463,7 @@ class TestClient(httpx.Client):
             extensions=extensions,
         )
 
-    def put(  # type: ignore[override]  # `data` is narrower than httpx's
+    def put(
         self,
         url: httpx._types.URLTypes,
         *,
@@ -475,10 +474,10 @@ class TestClient(httpx.Client):
         params: httpx._types.QueryParamTypes | None = None,
         headers: httpx._types.HeaderTypes | None = None,
         cookies: httpx._types.CookieTypes | None = None,
-        auth: httpx._types.AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        auth: httpx._types.AuthTypes | UseClientDefault | None = USE_CLIENT_DEFAULT,
         follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: httpx._types.TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        extensions: httpx._types.RequestExtensions | None = None,
     ) -> httpx.Response:
         """Send a PUT request to the application."""
         return self.request(
@@ -497,7 +496,7 @@ class TestClient(httpx.Client):
             extensions=extensions,
         )
 
-    def patch(  # type: ignore[override]  # `data` is narrower than httpx's
+    def patch(
         self,
         url: httpx._types.URLTypes,
         *,
@@ -508,10 +507,10 @@ class TestClient(httpx.Client):
         params: httpx._types.QueryParamTypes | None = None,
         headers: httpx._types.HeaderTypes | None = None,
         cookies: httpx._types.CookieTypes | None = None,
-        auth: httpx._types.AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        auth: httpx._types.AuthTypes | UseClientDefault | None = USE_CLIENT_DEFAULT,
         follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: httpx._types.TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        extensions: httpx._types.RequestExtensions | None = None,
     ) -> httpx.Response:
         """Send a PATCH request to the application."""
         return self.request(
@@ -530,17 +529,17 @@ class TestClient(httpx.Client):
             extensions=extensions,
         )
 
-    def delete(  # type: ignore[override]  # same parameters, routed through `request`
+    def delete(
         self,
         url: httpx._types.URLTypes,
         *,
         params: httpx._types.QueryParamTypes | None = None,
         headers: httpx._types.HeaderTypes | None = None,
         cookies: httpx._types.CookieTypes | None = None,
-        auth: httpx._types.AuthTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        auth: httpx._types.AuthTypes | UseClientDefault | None = USE_CLIENT_DEFAULT,
         follow_redirects: bool | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: httpx._types.TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        extensions: dict[str, Any] | None = None,
+        extensions: httpx._types.RequestExtensions | None = None,
     ) -> httpx.Response:
         """Send a DELETE request to the application."""
         return self.request(
@@ -609,7 +608,8 @@ class TestClient(httpx.Client):
         scope = {"type": "lifespan", "state": self.app_state, "asgi": {"version": "3.0", "spec_version": "2.0"}}
         error: Exception | None = None
         try:
-            await self.app(scope, self.stream_send.receive, self.stream_receive.send)
+            with anyio.CancelScope() as self._lifespan_scope:
+                await self.app(scope, self.stream_send.receive, self.stream_receive.send)
         except Exception as exc:
             error = exc
         await self.stream_receive.send(_LifespanEnded(error))
@@ -637,14 +637,14 @@ class TestClient(httpx.Client):
             return
         await self._check_lifespan_reply(message, "shutdown")
         ended = await self._wait_lifespan_end()
-        if ended.error is not None:
+        if ended is not None and ended.error is not None:
             raise ended.error
 
     async def _check_lifespan_reply(self, message: Message, phase: str) -> None:
         message_type = message["type"]
         if message_type == f"lifespan.{phase}.failed":
             ended = await self._wait_lifespan_end()
-            if ended.error is not None:
+            if ended is not None and ended.error is not None:
                 raise ended.error
             raise RuntimeError(message.get("message", "") or f"Lifespan {phase} failed.")
         if message_type != f"lifespan.{phase}.complete":
@@ -653,9 +653,23 @@ class TestClient(httpx.Client):
                 f"but got {message_type!r}."
             )
 
-    async def _wait_lifespan_end(self) -> _LifespanEnded:
-        while True:
-            message = await self.stream_receive.receive()
-            if isinstance(message, _LifespanEnded):
-                self._lifespan_running = False
-                return message
+    async def _wait_lifespan_end(self) -> _LifespanEnded | None:
+        # After its final reply the application is expected to return (or raise, which is what
+        # we want to report). One that stays blocked instead is cancelled, and None returned.
+        ended: _LifespanEnded | None = None
+        async with anyio.create_task_group() as task_group:
+
+            async def cancel_when_stuck() -> None:
+                await anyio.wait_all_tasks_blocked()
+                task_group.cancel_scope.cancel()
+
+            task_group.start_soon(cancel_when_stuck)
+            while ended is None:
+                message = await self.stream_receive.receive()
+                if isinstance(message, _LifespanEnded):
+                    ended = message
+            task_group.cancel_scope.cancel()
+        self._lifespan_running = False
+        if ended is None:
+            self._lifespan_scope.cancel()
+        return ended

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Literal, cast
 
 import pytest
 
@@ -25,4 +25,5 @@ def test_client_factory(anyio_backend_name: str, anyio_backend_options: dict[str
     """Build a `TestClient` bound to the backend this test runs on (asyncio, then trio)."""
     from starlette.testclient import TestClient
 
-    return functools.partial(TestClient, backend=anyio_backend_name, backend_options=anyio_backend_options)
+    backend = cast(Literal["asyncio", "trio"], anyio_backend_name)
+    return functools.partial(TestClient, backend=backend, backend_options=anyio_backend_options)

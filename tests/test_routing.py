@@ -397,7 +397,8 @@ def test_route_class_endpoint_accepts_every_method_by_default() -> None:
     route = Route("/", EchoApp)
     assert route.methods is None
     assert route.name == "EchoApp"
-    assert route.app is EchoApp
+    app: object = route.app
+    assert app is EchoApp
 
 
 @pytest.mark.anyio
@@ -632,6 +633,17 @@ def test_iscoroutinefunction_or_partial_is_deprecated() -> None:
         assert iscoroutinefunction_or_partial(functools.partial(functools.partial(homepage)))
     with pytest.deprecated_call():
         assert not iscoroutinefunction_or_partial(sync)
+
+
+@pytest.mark.anyio
+async def test_base_route_is_abstract() -> None:
+    route = BaseRoute()
+    with pytest.raises(NotImplementedError):
+        route.matches(http_scope("/"))
+    with pytest.raises(NotImplementedError):
+        route.url_path_for("name")
+    with pytest.raises(NotImplementedError):
+        await route.handle(http_scope("/"), None, None)  # type: ignore[arg-type]  # never used
 
 
 def test_match_enum_and_no_match_found() -> None:
@@ -979,6 +991,8 @@ def test_host_matches_routes_eq_repr() -> None:
     scope = http_scope("/", headers=[(b"host", b"a.example.org:8000")])
     match, child = host.matches(scope)
     assert match is Match.FULL and child == {"path_params": {"sub": "a"}, "endpoint": app}
+    other_headers = [(b"accept", b"*/*"), (b"host", b"c.example.org")]
+    assert host.matches(http_scope("/", headers=other_headers))[1]["path_params"] == {"sub": "c"}
     assert host.matches(http_scope("/", headers=[])) == (Match.NONE, {})
     assert host.matches({"type": "lifespan"}) == (Match.NONE, {})
     match, _ = host.matches(websocket_scope("/", headers=[(b"host", b"b.example.org")]))

@@ -4,11 +4,13 @@ import json
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import anyio.lowlevel
 import httpx
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from starlette import _testclient_websocket
 from starlette.testclient import TestClient, WebSocketDenialResponse, WebSocketTestSession
@@ -35,6 +37,10 @@ async def read_body(receive: Receive) -> tuple[bytes, list[Message]]:
 async def send_text(send: Send, text: str, status: int = 200, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers or []})
     await send({"type": "http.response.body", "body": text.encode()})
+
+
+def portal_of(client: TestClient) -> object:
+    return client.portal
 
 
 class ScopeRecorder:
@@ -102,6 +108,23 @@ def test_http_scope_path_is_percent_decoded_but_raw_path_is_not(test_client_fact
     assert app.scope["path"] == "/a/b/café x"
     assert app.scope["raw_path"] == b"/a%2Fb/caf%C3%A9%20x"
     assert app.scope["query_string"] == b"q=%2F&r=%20"
+
+
+_segments = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="/"), min_size=1, max_size=8).filter(
+    lambda segment: segment.strip(".") != ""  # "." and ".." segments are resolved by the URL parser
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments=st.lists(_segments, max_size=4), query=st.text(alphabet=st.characters(codec="utf-8"), max_size=10))
+def test_http_scope_path_round_trips(segments: list[str], query: str) -> None:
+    app = ScopeRecorder()
+    raw_path = "/" + "/".join(quote(segment, safe="") for segment in segments)
+    with TestClient(app) as client:
+        client.get(raw_path + "?q=" + quote(query, safe=""))
+    assert app.scope["path"] == "/" + "/".join(segments)
+    assert app.scope["raw_path"] == raw_path.encode()
+    assert app.scope["query_string"] == b"q=" + quote(query, safe="").encode()
 
 
 def test_http_scope_params_go_to_query_string(test_client_factory: TestClientFactory) -> None:
@@ -616,6 +639,8 @@ class LifespanApp:
         scope["state"]["counter"] = 1
         scope["state"]["shared"] = []
         await self.reply(send, "startup", self.startup, self.startup_message)
+        if self.startup == "return":
+            return
         message = await receive()
         assert message["type"] == "lifespan.shutdown"
         self.events.append("shutdown")
@@ -634,7 +659,7 @@ def test_lifespan_runs_only_in_a_with_block(test_client_factory: TestClientFacto
         client.get("/")
         assert app.events == ["request", "startup", "request"]
     assert app.events == ["request", "startup", "request", "shutdown"]
-    assert client.portal is None
+    assert portal_of(client) is None
     assert app.lifespan_scope is not None
     assert app.lifespan_scope["asgi"] == {"version": "3.0", "spec_version": "2.0"}
 
@@ -1259,3 +1284,45 @@ def test_websocket_with_starlette_websocket_class(test_client_factory: TestClien
         assert websocket.receive_json() == {"hello": "world"}
         with pytest.raises(WebSocketDisconnect):
             websocket.receive_text()
+
+
+def test_lifespan_app_stuck_after_startup_failed(test_client_factory: TestClientFactory) -> None:
+    app = LifespanApp(startup="failed", startup_message="stuck")
+    client = test_client_factory(app)
+    with pytest.raises(RuntimeError, match="^stuck$"):
+        with client:
+            pass  # pragma: no cover - startup fails before the body runs
+    assert client.portal is None
+
+
+def test_lifespan_app_stuck_after_shutdown_complete_is_cancelled(test_client_factory: TestClientFactory) -> None:
+    cancelled: list[bool] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        await send({"type": "lifespan.shutdown.complete"})
+        try:
+            await receive()
+        except anyio.get_cancelled_exc_class():
+            cancelled.append(True)
+            raise
+
+    with test_client_factory(app):
+        pass
+    assert cancelled == [True]
+
+
+def test_websocket_exit_after_client_close_does_not_disconnect_twice(test_client_factory: TestClientFactory) -> None:
+    received: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        while True:
+            received.append(await receive())
+
+    with test_client_factory(app).websocket_connect("/") as websocket:
+        websocket.close(code=1001)
+    assert received == [{"type": "websocket.disconnect", "code": 1001, "reason": ""}]

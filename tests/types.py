@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 
-class TestClientFactory(Protocol):  # pragma: no cover - a typing protocol, never called itself
-    __test__ = False
+class TestClientFactory(Protocol):
+    """The type of the `test_client_factory` fixture: `TestClient` with the backend bound."""
 
     def __call__(
         self,
