@@ -142,9 +142,9 @@ class FormParser:
                 self.on_field_end()
             start = end + 1
 
-    def _collect(self, items: list[tuple[str, str | UploadFile]], name: bytes, value: bytes) -> tuple[bytes, bytes]:
-        messages = self.messages
-        for message_type, message_bytes in messages:
+    def _collect(self, items: list[tuple[str, str | UploadFile]]) -> None:
+        name = value = b""
+        for message_type, message_bytes in self.messages:
             if message_type is FormMessage.FIELD_START:
                 name = value = b""
             elif message_type is FormMessage.FIELD_NAME:
@@ -153,13 +153,20 @@ class FormParser:
                 value += message_bytes
             elif message_type is FormMessage.FIELD_END:
                 items.append((_decode_urlencoded(name), _decode_urlencoded(value)))
-        messages.clear()
-        return name, value
+        self.messages.clear()
 
     async def parse(self) -> FormData:
         """Read the whole stream and return its fields, in order."""
         items: list[tuple[str, str | UploadFile]] = []
-        name = value = b""
+        # Fields go straight to `items` unless a subclass overrides a field callback: then
+        # they are reported to the callbacks and read back from `messages`.
+        cls = type(self)
+        direct = (
+            cls.on_field_start is FormParser.on_field_start
+            and cls.on_field_name is FormParser.on_field_name
+            and cls.on_field_data is FormParser.on_field_data
+            and cls.on_field_end is FormParser.on_field_end
+        )
         # Theory of operation: a chunk may end in the middle of a field, so everything after
         # its last `&` is held back (as pieces, to stay linear in the body size) until the
         # next `&` or the end of the body; what comes before is made of whole fields.
@@ -172,13 +179,22 @@ class FormParser:
                         pending.append(chunk)
                     continue
                 pending.append(chunk[:cut])
-                self._feed(b"".join(pending))
+                self._parse_fields(b"".join(pending), items, direct)
                 pending = [chunk[cut + 1 :]]
-                name, value = self._collect(items, name, value)
-        self._feed(b"".join(pending))
+        self._parse_fields(b"".join(pending), items, direct)
         self.on_end()
-        self._collect(items, name, value)
+        self.messages.clear()
         return FormData(items)
+
+    def _parse_fields(self, data: bytes, items: list[tuple[str, str | UploadFile]], direct: bool) -> None:
+        if direct:
+            for piece in data.split(b"&"):
+                if piece:
+                    name, _, value = piece.partition(b"=")
+                    items.append((_decode_urlencoded(name), _decode_urlencoded(value)))
+        else:
+            self._feed(data)
+            self._collect(items)
 
 
 class MultiPartParser:

@@ -26,3 +26,7 @@ class TestClientFactory(Protocol):
         follow_redirects: bool = True,
         client: tuple[str, int] = ("testclient", 50000),
     ) -> TestClient: ...
+
+
+# Not a test class, whatever its name says (set outside the body so it is no protocol member).
+setattr(TestClientFactory, "__test__", False)  # noqa: B010
