@@ -90,6 +90,14 @@ def _decode_urlencoded(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
+def _add_fields(data: bytes, items: list[tuple[str, str | UploadFile]]) -> None:
+    # `data` holds whole fields only.
+    for piece in data.split(b"&"):
+        if piece:
+            name, _, value = piece.partition(b"=")
+            items.append((_decode_urlencoded(name), _decode_urlencoded(value)))
+
+
 class FormParser:
     """Parses an `application/x-www-form-urlencoded` body into a `FormData` of strings.
 
@@ -181,17 +189,18 @@ class FormParser:
                 pending.append(chunk[:cut])
                 self._parse_fields(b"".join(pending), items, direct)
                 pending = [chunk[cut + 1 :]]
-        self._parse_fields(b"".join(pending), items, direct)
+        final = b"".join(pending)
+        if direct:
+            _add_fields(final, items)
+        else:
+            self._feed(final)
         self.on_end()
-        self.messages.clear()
+        self._collect(items)
         return FormData(items)
 
     def _parse_fields(self, data: bytes, items: list[tuple[str, str | UploadFile]], direct: bool) -> None:
         if direct:
-            for piece in data.split(b"&"):
-                if piece:
-                    name, _, value = piece.partition(b"=")
-                    items.append((_decode_urlencoded(name), _decode_urlencoded(value)))
+            _add_fields(data, items)
         else:
             self._feed(data)
             self._collect(items)

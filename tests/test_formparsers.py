@@ -129,6 +129,35 @@ async def test_form_parser_matches_parse_qsl_however_chunked(body: bytes, cuts: 
     assert await parse_urlencoded(*split_at(body, cuts)) == expected
 
 
+class RecordingFormParser(FormParser):
+    def __init__(self, headers: Headers, stream: AsyncGenerator[bytes, None]) -> None:
+        super().__init__(headers, stream)
+        self.names: list[bytes] = []
+
+    def on_field_name(self, data: bytes, start: int, end: int) -> None:
+        self.names.append(data[start:end])
+        super().on_field_name(data, start, end)
+
+
+@pytest.mark.anyio
+async def test_form_parser_subclass_callbacks_are_called() -> None:
+    parser = RecordingFormParser(Headers(), stream_of(b"a=1&&b", b"c=%C3", b"%A9&&d"))
+    form = await parser.parse()
+    assert form.multi_items() == [("a", "1"), ("bc", "é"), ("d", "")]
+    assert parser.names == [b"a", b"bc", b"d"]
+    assert parser.messages == []
+
+
+@pytest.mark.anyio
+@settings(max_examples=30)
+@given(body=_URLENCODED, cuts=st.lists(st.integers(0, 40), max_size=6))
+async def test_form_parser_callbacks_give_the_same_result(body: bytes, cuts: list[int]) -> None:
+    chunks = split_at(body, cuts)
+    direct = await FormParser(Headers(), stream_of(*chunks)).parse()
+    via_callbacks = await RecordingFormParser(Headers(), stream_of(*chunks)).parse()
+    assert via_callbacks.multi_items() == direct.multi_items()
+
+
 def test_form_parser_callbacks_record_messages() -> None:
     parser = FormParser(Headers(), stream_of())
     parser.on_field_start()
