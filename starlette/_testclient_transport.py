@@ -107,7 +107,8 @@ class _HTTPExchange:
             return {"type": "http.request", "body": chunks[index], "more_body": index + 1 < len(chunks)}
         # The whole body was delivered: the next event is the client going away, which happens
         # once the response is complete (this is what disconnect listeners wait for).
-        await self.response_complete.wait()
+        if not self.response_complete.is_set():  # waiting on a set event would still yield
+            await self.response_complete.wait()
         return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:

@@ -1326,3 +1326,20 @@ def test_websocket_exit_after_client_close_does_not_disconnect_twice(test_client
     with test_client_factory(app).websocket_connect("/") as websocket:
         websocket.close(code=1001)
     assert received == [{"type": "websocket.disconnect", "code": 1001, "reason": ""}]
+
+
+def test_is_disconnected_after_the_response_is_complete(test_client_factory: TestClientFactory) -> None:
+    from starlette.requests import Request
+
+    results: list[bool] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        await request.body()
+        results.append(await request.is_disconnected())
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+        results.append(await request.is_disconnected())
+
+    assert test_client_factory(app).get("/").text == "ok"
+    assert results == [False, True]
