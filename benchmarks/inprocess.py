@@ -105,7 +105,8 @@ async def main(requests: int) -> None:
     for label, raw_path, path in [("plain text /", "/", "/"), ("json /api/users/{id}", "/users/42", "/api/users/42")]:
         raw = await run(raw_app, raw_path, requests)
         framework = await run(app, path, requests)
-        print(f"{label:28} raw ASGI {raw:10.0f} req/s   starlette {framework:10.0f} req/s   ratio {framework / raw:.2f}")
+        ratio = framework / raw
+        print(f"{label:28} raw ASGI {raw:10.0f} req/s   starlette {framework:10.0f} req/s   ratio {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -193,11 +193,20 @@ def _wrap_middleware(app: ASGIApp, middleware: Sequence[Middleware] | None) -> A
     return app
 
 
-def _converted(match: re.Match[str], convertors: dict[str, Convertor[Any]], scope: Scope) -> dict[str, Any]:
-    """The parent's path params (from mounts) updated with the converted groups of `match`."""
+def _converted(
+    match: re.Match[str] | None, convertors: dict[str, Convertor[Any]], scope: Scope
+) -> dict[str, Any] | None:
+    """The parent's path params (from mounts) updated with the converted groups of `match`;
+    None when there is no match or a convertor rejects its text with ValueError (say, an int
+    too long for `int()`): a path no route can take is a 404, not a server error."""
+    if match is None:
+        return None
     path_params = dict(scope.get("path_params", {}))
-    for name, value in match.groupdict().items():
-        path_params[name] = convertors[name].convert(value)
+    try:
+        for name, value in match.groupdict().items():
+            path_params[name] = convertors[name].convert(value)
+    except ValueError:
+        return None
     return path_params
 
 
@@ -278,12 +287,9 @@ class Route(BaseRoute):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] == "http":
-            match = self.path_regex.match(get_route_path(scope))
-            if match is not None:
-                child_scope = {
-                    "endpoint": self.endpoint,
-                    "path_params": _converted(match, self.param_convertors, scope),
-                }
+            path_params = _converted(self.path_regex.match(get_route_path(scope)), self.param_convertors, scope)
+            if path_params is not None:
+                child_scope = {"endpoint": self.endpoint, "path_params": path_params}
                 if self.methods and scope["method"] not in self.methods:
                     return Match.PARTIAL, child_scope
                 return Match.FULL, child_scope
@@ -347,9 +353,8 @@ class WebSocketRoute(BaseRoute):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] == "websocket":
-            match = self.path_regex.match(get_route_path(scope))
-            if match is not None:
-                path_params = _converted(match, self.param_convertors, scope)
+            path_params = _converted(self.path_regex.match(get_route_path(scope)), self.param_convertors, scope)
+            if path_params is not None:
                 return Match.FULL, {"endpoint": self.endpoint, "path_params": path_params}
         return Match.NONE, {}
 
@@ -405,9 +410,8 @@ class Mount(BaseRoute):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] in ("http", "websocket"):
             route_path = get_route_path(scope)
-            match = self.path_regex.match(route_path)
-            if match is not None:
-                path_params = _converted(match, self.param_convertors, scope)
+            path_params = _converted(self.path_regex.match(route_path), self.param_convertors, scope)
+            if path_params is not None:
                 remaining_path = "/" + path_params.pop("path")
                 matched_path = route_path[: -len(remaining_path)]
                 root_path = scope.get("root_path", "")
@@ -480,9 +484,8 @@ class Host(BaseRoute):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] in ("http", "websocket"):
-            match = self.host_regex.match(_request_host(scope))
-            if match is not None:
-                path_params = _converted(match, self.param_convertors, scope)
+            path_params = _converted(self.host_regex.match(_request_host(scope)), self.param_convertors, scope)
+            if path_params is not None:
                 return Match.FULL, {"path_params": path_params, "endpoint": self.app}
         return Match.NONE, {}
 

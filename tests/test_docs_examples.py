@@ -267,11 +267,9 @@ def test_applications_deprecated_decorators_warn_and_work(test_client_factory: T
             await websocket.accept()
             await websocket.close()
 
-    with pytest.warns(DeprecationWarning):
-
-        @app.exception_handler(418)
-        async def teapot(request: Request, exc: Exception) -> Response:
-            return PlainTextResponse("teapot handler", status_code=418)
+    @app.exception_handler(418)
+    async def teapot(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("teapot handler", status_code=418)
 
     with pytest.warns(DeprecationWarning):
 
@@ -281,10 +279,15 @@ def test_applications_deprecated_decorators_warn_and_work(test_client_factory: T
             response.headers["x-decorated"] = "1"
             return response
 
+    async def raise_teapot(request: Request) -> Response:
+        raise HTTPException(418)
+
+    app.add_route("/teapot", raise_teapot)
     client = test_client_factory(app)
     response = client.get("/decorated")
     assert response.text == "decorated"
     assert response.headers["x-decorated"] == "1"
+    assert client.get("/teapot").text == "teapot handler"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1304,7 +1307,8 @@ def test_routing_mount_with_path_parameter(test_client_factory: TestClientFactor
 
 def test_routing_mount_sub_application(test_client_factory: TestClientFactory) -> None:
     async def api_home(request: Request) -> JSONResponse:
-        return JSONResponse({"url": str(request.url), "home": str(request.url_for("api_home"))})
+        # scope["router"] is the outermost router: names are looked up from the top, prefixes included.
+        return JSONResponse({"url": str(request.url), "home": str(request.url_for("api:api_home"))})
 
     api = Starlette(routes=[Route("/home", api_home, name="api_home")])
     app = Starlette(routes=[Mount("/api", app=api, name="api"), Mount("/static", app=mounted_asgi_app, name="static")])
@@ -2284,7 +2288,6 @@ def test_config_example(tmp_path: Path) -> None:
     assert list(hosts) == ["127.0.0.1", "localhost"]
     assert len(hosts) == 2
     assert hosts[0] == "127.0.0.1"
-    assert str(hosts) == "127.0.0.1, localhost"
 
 
 def test_config_precedence(tmp_path: Path) -> None:
@@ -2323,8 +2326,8 @@ def test_config_environ_protects_against_late_changes() -> None:
     environ = Environ({})
     environ["DEBUG"] = "TRUE"
     environ["DEBUG"] = "FALSE"
-    assert environ["DEBUG"] == "FALSE"
     del environ["DEBUG"]
+    assert "DEBUG" not in list(environ)
     environ["OTHER"] = "1"
     assert environ["OTHER"] == "1"
     with pytest.raises(
@@ -2527,8 +2530,8 @@ def test_testclient_backend_selection(backend: str) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         import sniffio
 
-        detected.append(sniffio.current_async_library())
         if scope["type"] == "http":
+            detected.append(sniffio.current_async_library())
             await PlainTextResponse("ok")(scope, receive, send)
 
     with TestClient(app, backend=backend) as client:  # type: ignore[arg-type]  # parametrised literal
@@ -2818,18 +2821,21 @@ def test_websockets_iter_bytes_and_json(test_client_factory: TestClientFactory) 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope=scope, receive=receive, send=send)
         await websocket.accept()
-        async for data in websocket.iter_bytes():
-            collected.append(data)
-            if data == b"switch":
-                break
-        async for obj in websocket.iter_json():
-            collected.append(obj)
+        if scope["path"] == "/bytes":
+            async for data in websocket.iter_bytes():
+                collected.append(data)
+        else:
+            async for obj in websocket.iter_json():
+                collected.append(obj)
 
-    with test_client_factory(app).websocket_connect("/") as session:
+    client = test_client_factory(app)
+    with client.websocket_connect("/bytes") as session:
         session.send_bytes(b"a")
-        session.send_bytes(b"switch")
+        session.send_bytes(b"b")
+    with client.websocket_connect("/json") as session:
         session.send_json({"k": "v"})
-    assert collected == [b"a", b"switch", {"k": "v"}]
+        session.send_json([1])
+    assert collected == [b"a", b"b", {"k": "v"}, [1]]
 
 
 def test_websockets_close_with_reason(test_client_factory: TestClientFactory) -> None:
@@ -3483,13 +3489,13 @@ def test_middleware_exception_middleware_standalone(test_client_factory: TestCli
 
 def test_usage_api_router_style_nested_apps(test_client_factory: TestClientFactory) -> None:
     async def list_items(request: Request) -> JSONResponse:
-        return JSONResponse({"items": [1, 2], "self": str(request.url_for("items:list"))})
+        return JSONResponse({"items": [1, 2], "self": str(request.url_for("v1:items:list"))})
 
     async def get_item(request: Request) -> JSONResponse:
         item_id = request.path_params["item_id"]
         if item_id > 10:
             raise HTTPException(status_code=404, detail="Item not found")
-        return JSONResponse({"id": item_id, "link": str(request.url_for("items:get", item_id=item_id))})
+        return JSONResponse({"id": item_id, "link": str(request.url_for("v1:items:get", item_id=item_id))})
 
     items = Router(routes=[Route("/", list_items, name="list"), Route("/{item_id:int}", get_item, name="get")])
     v1 = Starlette(routes=[Mount("/items", app=items, name="items")])
@@ -3581,3 +3587,470 @@ def test_usage_environment_variable_file_path(tmp_path: Path) -> None:
     env_file = write_env(tmp_path, "PATH_SETTING=value\n")
     config = Config(str(env_file), environ=os.environ.copy())
     assert config("PATH_SETTING") == "value"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# More routing / request / response details that FastAPI-style applications rely on
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_routing_full_match_wins_over_earlier_method_mismatch(test_client_factory: TestClientFactory) -> None:
+    async def post(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("post")
+
+    async def get(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("get")
+
+    app = Starlette(routes=[Route("/x", post, methods=["POST"]), Route("/x", get, methods=["GET"])])
+    client = test_client_factory(app)
+    assert client.get("/x").text == "get"
+    assert client.post("/x").text == "post"
+    response = client.put("/x")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"POST"}
+
+
+def test_routing_options_is_not_implicit(test_client_factory: TestClientFactory) -> None:
+    response = test_client_factory(Starlette(routes=[Route("/", echo_path)])).options("/")
+    assert response.status_code == 405
+
+
+def test_routing_mount_at_root(test_client_factory: TestClientFactory) -> None:
+    app = Starlette(routes=[Mount("/", routes=[Route("/example", echo_path)], middleware=[Middleware(ASGIMiddleware)])])
+    response = test_client_factory(app).get("/example")
+    assert (response.status_code, response.text) == (200, "/example")
+    assert response.headers["x-pure"] == "asgi"
+
+
+def test_routing_path_params_are_url_decoded(test_client_factory: TestClientFactory) -> None:
+    async def user(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(request.path_params["username"])
+
+    assert test_client_factory(Starlette(routes=[Route("/users/{username}", user)])).get("/users/a%20b").text == "a b"
+
+
+def test_routing_url_for_from_websocket(test_client_factory: TestClientFactory) -> None:
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(str(websocket.url_for("ws", room="lobby")))
+        await websocket.send_text(str(websocket.url_for("page")))
+        await websocket.close()
+
+    async def page(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(str(request.url_for("ws", room="a")))
+
+    app = Starlette(routes=[WebSocketRoute("/ws/{room}", ws, name="ws"), Route("/page", page, name="page")])
+    client = test_client_factory(app)
+    assert client.get("/page").text == "ws://testserver/ws/a"
+    assert test_client_factory(app, base_url="https://testserver").get("/page").text == "wss://testserver/ws/a"
+    with client.websocket_connect("/ws/x") as session:
+        assert session.receive_text() == "ws://testserver/ws/lobby"
+        # URLs keep the protocol of the route they name: an HTTP route gets an http:// URL.
+        assert session.receive_text() == "http://testserver/page"
+
+
+def test_routing_sub_app_exception_handlers_are_its_own(test_client_factory: TestClientFactory) -> None:
+    async def json_not_found(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"outer": True}, status_code=404)
+
+    async def inner_raises(request: Request) -> Response:
+        raise HTTPException(404)
+
+    inner = Starlette(routes=[Route("/raises", inner_raises)])
+    app = Starlette(routes=[Mount("/inner", app=inner)], exception_handlers={404: json_not_found})
+    client = test_client_factory(app)
+    assert client.get("/nowhere").json() == {"outer": True}
+    # Inside the mounted Starlette app its own (default) ExceptionMiddleware answers.
+    assert client.get("/inner/raises").text == "Not Found"
+    assert client.get("/inner/nowhere").text == "Not Found"
+
+
+def test_routing_mounted_app_lifespan_is_not_run(test_client_factory: TestClientFactory) -> None:
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def inner_lifespan(app: Starlette) -> AsyncIterator[None]:  # pragma: no cover - must not run
+        events.append("inner")
+        yield
+
+    @contextlib.asynccontextmanager
+    async def outer_lifespan(app: Starlette) -> AsyncIterator[None]:
+        events.append("outer")
+        yield
+
+    inner = Starlette(lifespan=inner_lifespan, routes=[Route("/", echo_path)])
+    app = Starlette(lifespan=outer_lifespan, routes=[Mount("/inner", app=inner)])
+    with test_client_factory(app) as client:
+        assert client.get("/inner/").text == "/inner/"
+    assert events == ["outer"]
+
+
+def test_routing_sub_app_middleware_runs_for_mounted_paths(test_client_factory: TestClientFactory) -> None:
+    inner = Starlette(
+        routes=[Route("/", echo_path)], middleware=[Middleware(CustomHeaderMiddleware, header_value="inner")]
+    )
+    app = Starlette(routes=[Mount("/inner", app=inner), Route("/", echo_path)])
+    client = test_client_factory(app)
+    assert client.get("/inner/").headers["custom"] == "inner"
+    assert "custom" not in client.get("/").headers
+
+
+def test_routing_request_url_for_base_url_with_root_path(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> JSONResponse:
+        return JSONResponse({"base_url": str(request.base_url)})
+
+    client = test_client_factory(Starlette(routes=[Route("/", endpoint)]), root_path="/prefix")
+    assert client.get("/").json() == {"base_url": "http://testserver/prefix/"}
+    plain = test_client_factory(Starlette(routes=[Route("/", endpoint)]))
+    assert plain.get("/").json() == {"base_url": "http://testserver/"}
+
+
+def test_requests_query_params_keep_blank_values(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        await JSONResponse(request.query_params.multi_items())(scope, receive, send)
+
+    assert test_client_factory(app).get("/?a=&b&c=1").json() == [["a", ""], ["b", ""], ["c", "1"]]
+
+
+def test_requests_path_params_default_empty() -> None:
+    assert Request(make_scope()).path_params == {}
+
+
+def test_requests_wrong_scope_type_is_rejected() -> None:
+    with pytest.raises(AssertionError):
+        Request(make_scope(type="websocket"))
+
+    async def receive() -> Message:  # pragma: no cover - not reached
+        raise AssertionError
+
+    async def send(message: Message) -> None:  # pragma: no cover - not reached
+        raise AssertionError
+
+    with pytest.raises(AssertionError):
+        WebSocket(make_scope(), receive, send)
+
+
+def test_requests_session_auth_user_require_middleware() -> None:
+    request = Request(make_scope())
+    with pytest.raises(AssertionError, match="SessionMiddleware must be installed to access request.session"):
+        request.session  # noqa: B018
+    with pytest.raises(AssertionError, match="AuthenticationMiddleware must be installed to access request.auth"):
+        request.auth  # noqa: B018
+    with pytest.raises(AssertionError, match="AuthenticationMiddleware must be installed to access request.user"):
+        request.user  # noqa: B018
+
+
+def test_requests_body_and_form_are_cached(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> JSONResponse:
+        first = await request.body()
+        second = await request.body()
+        form_a = await request.form()
+        form_b = await request.form()
+        return JSONResponse({"same_body": first == second == b"a=1", "same_form": form_a is form_b})
+
+    app = Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    response = test_client_factory(app).post(
+        "/", content=b"a=1", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert response.json() == {"same_body": True, "same_form": True}
+
+
+def test_requests_form_without_content_type_is_empty(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> PlainTextResponse:
+        form = await request.form()
+        return PlainTextResponse(str(len(form)))
+
+    app = Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    assert test_client_factory(app).post("/", content=b"raw").text == "0"
+
+
+def test_requests_state_shared_between_middleware_and_endpoint(test_client_factory: TestClientFactory) -> None:
+    class ReadState(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            request.state.from_middleware = "mw"
+            response = await call_next(request)
+            response.headers["x-user"] = request.state.user
+            return response
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        request.state.user = "tom"
+        return PlainTextResponse(request.state.from_middleware)
+
+    app = Starlette(routes=[Route("/", endpoint)], middleware=[Middleware(ReadState)])
+    response = test_client_factory(app).get("/")
+    assert response.text == "mw"
+    assert response.headers["x-user"] == "tom"
+
+
+def test_responses_user_headers_win_over_defaults() -> None:
+    response = Response("x", media_type="text/plain", headers={"content-type": "text/csv", "content-length": "1"})
+    assert response.headers.getlist("content-type") == ["text/csv"]
+    assert response.headers.getlist("content-length") == ["1"]
+
+
+def test_responses_headers_view_updates_raw_headers() -> None:
+    response = Response(b"x")
+    response.headers["x-new"] = "1"
+    response.headers.append("x-new", "2")
+    assert (b"x-new", b"1") in response.raw_headers
+    assert (b"x-new", b"2") in response.raw_headers
+    del response.headers["x-new"]
+    assert all(key != b"x-new" for key, _ in response.raw_headers)
+
+
+def test_responses_streaming_without_media_type_has_no_content_type(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await StreamingResponse(iter([b"a", b"b"]))(scope, receive, send)
+
+    response = test_client_factory(app).get("/")
+    assert response.content == b"ab"
+    assert "content-type" not in response.headers
+
+
+def test_responses_media_type_class_attribute_subclass() -> None:
+    class CSVResponse(Response):
+        media_type = "text/csv"
+
+    assert CSVResponse("a,b").headers["content-type"] == "text/csv; charset=utf-8"
+
+
+def test_responses_redirect_has_empty_body() -> None:
+    response = RedirectResponse("/x")
+    assert response.body == b""
+    assert response.headers["content-length"] == "0"
+
+
+def test_responses_file_response_with_stat_result_and_background(
+    test_client_factory: TestClientFactory, hundred_bytes: Path
+) -> None:
+    ran: list[str] = []
+
+    async def endpoint(request: Request) -> FileResponse:
+        return FileResponse(
+            hundred_bytes, stat_result=os.stat(hundred_bytes), background=BackgroundTask(ran.append, "x")
+        )
+
+    response = test_client_factory(Starlette(routes=[Route("/", endpoint)])).get("/")
+    assert response.headers["content-length"] == "100"
+    assert response.content == b"0123456789" * 10
+    assert ran == ["x"]
+
+
+def test_exceptions_status_handler_takes_precedence_over_class_handler(test_client_factory: TestClientFactory) -> None:
+    def by_status(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("by status", status_code=404)
+
+    def by_class(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return PlainTextResponse("by class", status_code=exc.status_code)
+
+    class Teapot(HTTPException):
+        def __init__(self) -> None:
+            super().__init__(418, "short and stout")
+
+    async def missing(request: Request) -> Response:
+        raise HTTPException(404)
+
+    async def teapot(request: Request) -> Response:
+        raise Teapot()
+
+    app = Starlette(
+        routes=[Route("/missing", missing), Route("/teapot", teapot)],
+        exception_handlers={404: by_status, HTTPException: by_class},
+    )
+    client = test_client_factory(app)
+    assert client.get("/missing").text == "by status"
+    teapot_response = client.get("/teapot")
+    assert (teapot_response.status_code, teapot_response.text) == (418, "by class")
+
+
+def test_exceptions_http_exception_in_sync_endpoint(test_client_factory: TestClientFactory) -> None:
+    def endpoint(request: Request) -> Response:
+        raise HTTPException(403, detail="sync forbidden")
+
+    response = test_client_factory(Starlette(routes=[Route("/", endpoint)])).get("/")
+    assert (response.status_code, response.text) == (403, "sync forbidden")
+
+
+def test_middleware_contextvars_flow(test_client_factory: TestClientFactory) -> None:
+    import contextvars
+
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    seen: dict[str, str] = {}
+
+    class PureReader:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await self.app(scope, receive, send)
+                return
+            var.set("from pure middleware")
+            await self.app(scope, receive, send)
+            seen["pure after"] = var.get()
+
+    class BaseReader(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            seen["base before"] = var.get()
+            response = await call_next(request)
+            seen["base after"] = var.get()
+            return response
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        seen["endpoint"] = var.get()
+        var.set("from endpoint")
+        return PlainTextResponse("ok")
+
+    pure_only = Starlette(routes=[Route("/", endpoint)], middleware=[Middleware(PureReader)])
+    test_client_factory(pure_only).get("/")
+    assert seen == {"endpoint": "from pure middleware", "pure after": "from endpoint"}
+    seen.clear()
+    with_base = Starlette(routes=[Route("/", endpoint)], middleware=[Middleware(PureReader), Middleware(BaseReader)])
+    test_client_factory(with_base).get("/")
+    # The documented BaseHTTPMiddleware limitation: endpoint changes do not propagate upwards.
+    assert seen == {
+        "base before": "from pure middleware",
+        "endpoint": "from pure middleware",
+        "base after": "from pure middleware",
+        "pure after": "from pure middleware",
+    }
+
+
+def test_middleware_base_http_no_response_returned(test_client_factory: TestClientFactory) -> None:
+    async def silent(scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+    app = CustomHeaderMiddleware(silent)
+    with pytest.raises(RuntimeError, match="No response returned."):
+        test_client_factory(app).get("/")
+
+
+def test_middleware_positional_args_and_factories(test_client_factory: TestClientFactory) -> None:
+    class Positional:
+        def __init__(self, app: ASGIApp, name: str, value: str) -> None:
+            self.app = app
+            self.name = name
+            self.value = value
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            async def send_wrapper(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    MutableHeaders(scope=message)[self.name] = self.value
+                await send(message)
+
+            await self.app(scope, receive, send_wrapper)
+
+    def factory(app: ASGIApp, *, value: str) -> ASGIApp:
+        return Positional(app, "x-factory", value)
+
+    app = Starlette(
+        routes=[Route("/", echo_path)],
+        middleware=[Middleware(Positional, "x-positional", "1"), Middleware(factory, value="2")],
+    )
+    app.add_middleware(Positional, "x-added", value="3")
+    response = test_client_factory(app).get("/")
+    assert response.headers["x-positional"] == "1"
+    assert response.headers["x-factory"] == "2"
+    assert response.headers["x-added"] == "3"
+    assert repr(Middleware(Positional, "x", value="y")) == "Middleware(Positional, 'x', value='y')"
+
+
+def test_testclient_asgi2_application(test_client_factory: TestClientFactory) -> None:
+    class ASGI2App:
+        def __init__(self, scope: Scope) -> None:
+            self.scope = scope
+
+        async def __call__(self, receive: Receive, send: Send) -> None:
+            await PlainTextResponse(f"asgi2 {self.scope['path']}")(self.scope, receive, send)
+
+    assert test_client_factory(ASGI2App).get("/x").text == "asgi2 /x"  # type: ignore[arg-type]  # ASGI2 on purpose
+
+
+def test_testclient_params_and_json(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> JSONResponse:
+        return JSONResponse({"q": request.query_params.get("q"), "json": await request.json()})
+
+    client = test_client_factory(Starlette(routes=[Route("/", endpoint, methods=["PUT"])]))
+    assert client.put("/", params={"q": "x y"}, json={"a": [1]}).json() == {"q": "x y", "json": {"a": [1]}}
+
+
+def test_testclient_websocket_headers_and_cookies(test_client_factory: TestClientFactory) -> None:
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json(
+            {"auth": websocket.headers.get("authorization"), "cookie": websocket.cookies.get("c")}
+        )
+        await websocket.close()
+
+    client = test_client_factory(Starlette(routes=[WebSocketRoute("/", ws)]), cookies={"c": "v"})
+    with client.websocket_connect("/", headers={"Authorization": "Bearer t"}) as session:
+        assert session.receive_json() == {"auth": "Bearer t", "cookie": "v"}
+
+
+def test_testclient_websocket_exception_before_accept_raised_on_connect(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise ValueError("before accept")
+
+    with pytest.raises(ValueError, match="before accept"):
+        with test_client_factory(app).websocket_connect("/"):
+            pass  # pragma: no cover - connect fails
+
+
+def test_testclient_websocket_app_error_raised_on_exit(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive=receive, send=send)
+        await websocket.accept()
+        await websocket.send_text("one")
+        raise ValueError("after send")
+
+    with pytest.raises(ValueError, match="after send"):
+        with test_client_factory(app).websocket_connect("/") as session:
+            assert session.receive_text() == "one"
+
+
+def test_websockets_receive_after_disconnect_raises(test_client_factory: TestClientFactory) -> None:
+    errors: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive=receive, send=send)
+        await websocket.accept()
+        message = await websocket.receive()
+        assert message["type"] == "websocket.disconnect"
+        try:
+            await websocket.receive()
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    with test_client_factory(app).websocket_connect("/"):
+        pass
+    assert errors == ['Cannot call "receive" once a disconnect message has been received.']
+
+
+def test_websockets_receive_text_raises_disconnect(test_client_factory: TestClientFactory) -> None:
+    codes: list[int] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive=receive, send=send)
+        await websocket.accept()
+        try:
+            await websocket.receive_text()
+        except WebSocketDisconnect as exc:
+            codes.append(exc.code)
+
+    with test_client_factory(app).websocket_connect("/") as session:
+        session.close(code=1001)
+    assert codes == [1001]
+
+
+def test_endpoints_websocket_endpoint_without_encoding_gets_raw_data(test_client_factory: TestClientFactory) -> None:
+    class App(WebSocketEndpoint):
+        async def on_receive(self, websocket: WebSocket, data: Any) -> None:
+            await websocket.send_text(f"{type(data).__name__}:{data!r}")
+
+    with test_client_factory(App).websocket_connect("/") as session:
+        session.send_text("t")
+        assert session.receive_text() == "str:'t'"
+        session.send_bytes(b"b")
+        assert session.receive_text() == "bytes:b'b'"

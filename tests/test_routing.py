@@ -508,6 +508,26 @@ def test_path_params_and_convertors(test_client_factory: TestClientFactory) -> N
     assert client.get("/str/a/b").status_code == 404
 
 
+def test_values_a_convertor_rejects_do_not_match(test_client_factory: TestClientFactory) -> None:
+    # int() refuses numbers of more than 4300 digits: that is no match (404), not a server error.
+    huge = "9" * 5000
+    app = Router(
+        [
+            Route("/int/{value:int}", echo_params),
+            WebSocketRoute("/ws/{value:int}", ws_hello),
+            Mount("/m/{value:int}", app=EchoApp()),
+            Host("{value:int}.example.org", app=EchoApp()),
+            Route("/{anything:path}", text_endpoint("fallback")),
+        ]
+    )
+    client = test_client_factory(app)
+    assert client.get(f"/int/{huge}").text == "fallback"
+    assert client.get(f"/m/{huge}/x").text == "fallback"
+    assert client.get("/m/1/x").text == "asgi GET"
+    assert test_client_factory(app, base_url=f"http://{huge}.example.org").get("/").text == "fallback"
+    assert app.routes[1].matches(websocket_scope(f"/ws/{huge}")) == (Match.NONE, {})
+
+
 def test_route_matches_gives_the_child_scope() -> None:
     route = Route("/users/{id:int}", homepage, methods=["POST"])
     match, child = route.matches(http_scope("/users/3", method="POST", path_params={"tenant": "t"}))
@@ -765,6 +785,12 @@ def test_mount_routes(test_client_factory: TestClientFactory) -> None:
     assert redirected.headers["location"] == "http://testserver/users/"
     assert client.get("/users").text == "users"
     assert client.get("/users/tom/x").status_code == 404
+
+
+def test_websocket_route_inside_a_mount(test_client_factory: TestClientFactory) -> None:
+    app = Router([Mount("/rooms/{building}", routes=[WebSocketRoute("/{room}", ws_hello)])])
+    with test_client_factory(app).websocket_connect("/rooms/b1/r2") as session:
+        assert session.receive_json() == {"building": "b1", "room": "r2"}
 
 
 def test_mount_scope_root_path_and_full_path(test_client_factory: TestClientFactory) -> None:
