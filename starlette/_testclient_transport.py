@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Any, cast
+from urllib.parse import quote
 
 import anyio
 import anyio.from_thread
@@ -164,10 +165,17 @@ class _TestClientTransport(httpx.BaseTransport):
         query_index = raw_path.find(b"?")
         if query_index >= 0:
             raw_path = raw_path[:query_index]
+        path = url.path
+        root_path = self.root_path
+        if root_path and not (path == root_path or path.startswith(root_path.rstrip("/") + "/")):
+            # As a server behind a proxy that strips the prefix: per the ASGI spec `path`
+            # includes `root_path`. A request already under the root path is left as it is.
+            path = root_path.rstrip("/") + path
+            raw_path = quote(root_path.rstrip("/")).encode("ascii") + raw_path
         # httpx puts the Host header first; ASGI wants lowercase header names.
         headers = [(name.lower(), value) for name, value in request.headers.raw]
         scope: Scope = {
-            "path": url.path,
+            "path": path,
             "raw_path": raw_path,
             "root_path": self.root_path,
             "query_string": url.query,

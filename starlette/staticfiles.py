@@ -6,7 +6,6 @@ import errno
 import importlib.util
 import os
 import stat
-from email.utils import parsedate
 from typing import Union
 
 import anyio
@@ -21,9 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 __all__ = ["NotModifiedResponse", "PathLike", "StaticFiles"]
 
-# Kept as a runtime alias (the public API exposes it); `parsedate` is part of that surface too.
-PathLike = Union[str, "os.PathLike[str]"]  # noqa: UP007 - a runtime alias, as 0.50 exposes it
-_ = parsedate
+PathLike = Union[str, "os.PathLike[str]"]
 
 _ALLOWED_METHODS = ("GET", "HEAD")
 # Errors that only say the requested name cannot exist: a miss, not a server fault.
@@ -45,10 +42,6 @@ class NotModifiedResponse(Response):
     def __init__(self, headers: Headers):
         keep = self.NOT_MODIFIED_HEADERS
         super().__init__(status_code=304, headers={name: value for name, value in headers.items() if name in keep})
-
-
-def _is_file(stat_result: os.stat_result | None) -> bool:
-    return stat_result is not None and stat.S_ISREG(stat_result.st_mode)
 
 
 class StaticFiles:
@@ -141,8 +134,7 @@ class StaticFiles:
                 return self.file_response(full_path, stat_result, scope)
             if self.html and stat.S_ISDIR(stat_result.st_mode):
                 full_path, stat_result = await self._lookup(os.path.join(path, "index.html"))
-                if _is_file(stat_result):
-                    assert stat_result is not None
+                if stat_result is not None and stat.S_ISREG(stat_result.st_mode):
                     if not scope["path"].endswith("/"):
                         url = URL(scope=scope)
                         return RedirectResponse(url=url.replace(path=url.path + "/"))
@@ -150,8 +142,7 @@ class StaticFiles:
 
         if self.html:
             full_path, stat_result = await self._lookup("404.html")
-            if _is_file(stat_result):
-                assert stat_result is not None
+            if stat_result is not None and stat.S_ISREG(stat_result.st_mode):
                 return FileResponse(full_path, stat_result=stat_result, status_code=404)
         raise HTTPException(status_code=404)
 
@@ -189,7 +180,7 @@ class StaticFiles:
             stat_result = await anyio.to_thread.run_sync(os.stat, self.directory)
         except FileNotFoundError:
             raise RuntimeError(f"StaticFiles directory '{self.directory}' does not exist.")
-        if not (stat.S_ISDIR(stat_result.st_mode) or stat.S_ISLNK(stat_result.st_mode)):
+        if not stat.S_ISDIR(stat_result.st_mode):
             raise RuntimeError(f"StaticFiles path '{self.directory}' is not a directory.")
 
     def is_not_modified(self, response_headers: Headers, request_headers: Headers) -> bool:

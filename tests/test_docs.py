@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import datetime
 import re
 import sys
 import types
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import NoMatchFound, Route, Router
+from starlette.websockets import WebSocketDisconnect
 
 from tests.types import TestClientFactory
 
@@ -220,3 +224,134 @@ def _applications_state(module: types.ModuleType, client_factory: TestClientFact
     assert client_factory(module.app).get("/contact").text == "Write to help@example.net"
     with pytest.raises(AttributeError):
         module.app.state.missing  # noqa: B018
+
+
+# ---------------------------------------------------------------------------------------------
+# routing.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("routing-basic")
+def _routing_basic(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.get("/notes").json() == {}
+    created = client.post("/notes", content=b"buy milk")
+    assert (created.status_code, created.json()) == (201, {"id": 1})
+    assert client.get("/notes").json() == {"1": "buy milk"}
+    assert client.get("/about").text == "A tiny note keeper."
+    head = client.head("/about")
+    assert (head.status_code, head.content, head.headers["content-length"]) == (200, b"", "19")
+    refused = client.delete("/notes")
+    assert (refused.status_code, refused.text, refused.headers["allow"]) == (405, "Method Not Allowed", "GET, HEAD")
+    assert client.post("/about").status_code == 405
+    assert [route.name for route in module.app.routes] == ["list_notes", "create_note", "about"]
+
+
+@check("routing-convertors")
+def _routing_convertors(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.get("/items/41").json() == {"item": 41, "next": 42}
+    assert client.get("/items/abc").status_code == 404
+    assert client.get("/items/-1").status_code == 404
+    assert client.get("/price/10").json() == {"with_tax": 12.0}
+    assert client.get("/price/2.5").json() == {"with_tax": 3.0}
+    value = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    assert client.get(f"/orders/{value}").json() == {"order": str(value)}
+    assert client.get(f"/orders/{value.hex.upper()}").json() == {"order": str(value)}
+    assert client.get("/orders/not-a-uuid").status_code == 404
+    assert client.get("/files/a/b/c.txt").json() == {"parts": ["a", "b", "c.txt"]}
+    assert client.get("/files/").json() == {"parts": [""]}
+
+
+@check("routing-custom-convertor")
+def _routing_custom_convertor(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.get("/agenda/2030-01-01").text == "Tuesday 01 January 2030"
+    assert client.get("/agenda/tomorrow").status_code == 404
+    assert module.app.url_path_for("agenda", day=datetime.date(2030, 1, 1)) == "/agenda/2030-01-01"
+    with pytest.raises(AssertionError, match="Unknown path convertor 'nope'"):
+        Route("/x/{value:nope}", module.agenda)
+
+
+@check("routing-priority")
+def _routing_priority(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.get("/users/me").text == "you"
+    assert client.get("/users/ada").text == "user ada"
+    assert client.get("/users/a%20b").text == "user a b"
+    assert client.get("/users/a/b").status_code == 404
+
+
+@check("routing-mount")
+def _routing_mount(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.get("/ada/repos/engine").text == "ada/engine"
+    assert client.get("/old/page").text == "legacy app at /old serving /old/page"
+    redirect = client.get("/old", follow_redirects=False)
+    assert (redirect.status_code, redirect.headers["location"]) == (307, "http://testserver/old/")
+    assert module.app.url_path_for("owner:repo", owner="ada", name="engine") == "/ada/repos/engine"
+    assert module.app.url_path_for("old", path="/x/y") == "/old/x/y"
+
+
+@check("routing-host")
+def _routing_host(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.get("/status", headers={"host": "api.example.org"}).text == "api ok"
+    assert client.get("/status", headers={"host": "api.example.org:8443"}).text == "api ok"
+    assert client.get("/", headers={"host": "acme.example.org"}).text == "welcome, acme"
+    assert client.get("/").text == "main site"
+    assert client.get("/status").status_code == 404
+    path = module.app.url_path_for("api:status")
+    assert (path, path.host) == ("/status", "api.example.org")
+    assert module.app.url_path_for("tenant:home", tenant="acme").host == "acme.example.org"
+    assert str(path.make_absolute_url("https://ignored.example")) == "https://api.example.org/status"
+
+
+@check("routing-url-for")
+def _routing_url_for(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app, base_url="https://shop.example")
+    assert client.get("/").json() == {"me": "https://shop.example/accounts/7", "home": "https://shop.example/"}
+    assert client.get("/accounts/7").json() == {"user": 7}
+    app = module.app
+    assert app.url_path_for("accounts:profile", user_id=7) == "/accounts/7"
+    with pytest.raises(NoMatchFound, match='^No route exists for name "profile" and params "user_id".$'):
+        app.url_path_for("profile", user_id=7)
+    with pytest.raises(NoMatchFound, match='^No route exists for name "accounts:profile" and params "".$'):
+        app.url_path_for("accounts:profile")
+    with pytest.raises(NoMatchFound):
+        app.url_path_for("accounts:profile", user_id=7, extra=1)
+    with pytest.raises(AssertionError, match="Negative integers are not supported"):
+        app.url_path_for("accounts:profile", user_id=-7)
+
+
+@check("routing-errors")
+def _routing_errors(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    missing = client.get("/missing")
+    assert (missing.status_code, missing.text) == (404, "<h1>Nothing at /missing</h1>")
+    refused = client.post("/")
+    assert (refused.status_code, refused.text, refused.headers["allow"]) == (405, "Method Not Allowed", "GET, HEAD")
+    exact = client.get("/?q=1")
+    assert exact.text == "index"
+    # Slash redirects keep the query string, and can be switched off.
+    router = Router(routes=[Route("/notes", module.index)])
+    bare = client_factory(router)
+    redirect = bare.get("/notes/?page=2", follow_redirects=False)
+    assert (redirect.status_code, redirect.headers["location"]) == (307, "http://testserver/notes?page=2")
+    assert (bare.get("/elsewhere").status_code, bare.get("/elsewhere").text) == (404, "Not Found")
+    strict = client_factory(Router(routes=[Route("/notes", module.index)], redirect_slashes=False))
+    assert strict.get("/notes/", follow_redirects=False).status_code == 404
+    with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect("/"):
+        pass
+    assert info.value.code == 1000
+    fallback = client_factory(Router(routes=[], default=module.app))
+    assert fallback.get("/").text == "index"
+
+
+@check("routing-route-middleware")
+def _routing_route_middleware(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    guarded = client.get("/account/balance")
+    assert (guarded.text, guarded.headers["cache-control"]) == ("42 coins", "no-store")
+    assert "cache-control" not in client.get("/public").headers
+    assert "cache-control" not in client.get("/account/nothing").headers

@@ -163,12 +163,38 @@ def test_base_url_path_is_merged(test_client_factory: TestClientFactory) -> None
     assert app.scope["path"] == "/api/users"
 
 
-def test_root_path_is_passed_without_prefixing_path(test_client_factory: TestClientFactory) -> None:
+def test_root_path_prefixes_paths_outside_it(test_client_factory: TestClientFactory) -> None:
     app = ScopeRecorder()
     client = test_client_factory(app, root_path="/mounted")
-    client.get("/items")
+    client.get("/items/a%20b")
     assert app.scope["root_path"] == "/mounted"
-    assert app.scope["path"] == "/items"
+    assert app.scope["path"] == "/mounted/items/a b"
+    assert app.scope["raw_path"] == b"/mounted/items/a%20b"
+
+
+@pytest.mark.parametrize("path", ["/mounted", "/mounted/", "/mounted/items"])
+def test_root_path_leaves_paths_under_it(test_client_factory: TestClientFactory, path: str) -> None:
+    app = ScopeRecorder()
+    client = test_client_factory(app, root_path="/mounted")
+    client.get(path)
+    assert app.scope["path"] == path
+    assert app.scope["raw_path"] == path.encode()
+
+
+def test_root_path_with_nested_mounts(test_client_factory: TestClientFactory) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Mount, Route
+
+    async def user(request: Request) -> Response:
+        return JSONResponse({"id": request.path_params["id"], "url": str(request.url_for("api:user", id=7))})
+
+    app = Starlette(routes=[Mount("/api", routes=[Route("/users/{id:int}", user, name="user")], name="api")])
+    client = test_client_factory(app, root_path="/root")
+    expected = {"id": 3, "url": "http://testserver/root/api/users/7"}
+    assert client.get("/api/users/3").json() == expected
+    assert client.get("/root/api/users/3").json() == expected
 
 
 def test_client_address(test_client_factory: TestClientFactory) -> None:
@@ -859,8 +885,8 @@ def test_websocket_scope(test_client_factory: TestClientFactory) -> None:
     scope = app.scope
     assert scope["type"] == "websocket"
     assert scope["scheme"] == "ws"
-    assert scope["path"] == "/chat/room"
-    assert scope["raw_path"] == b"/chat%2Froom"
+    assert scope["path"] == "/root/chat/room"
+    assert scope["raw_path"] == b"/root/chat%2Froom"
     assert scope["query_string"] == b"token=abc"
     assert scope["root_path"] == "/root"
     assert scope["client"] == ("1.2.3.4", 99)
