@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 import datetime
 import re
 import sys
@@ -21,7 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from starlette.applications import Starlette
+from starlette.datastructures import FormData
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import NoMatchFound, Route, Router
 from starlette.websockets import WebSocketDisconnect
 
@@ -355,3 +360,116 @@ def _routing_route_middleware(module: types.ModuleType, client_factory: TestClie
     assert (guarded.text, guarded.headers["cache-control"]) == ("42 coins", "no-store")
     assert "cache-control" not in client.get("/public").headers
     assert "cache-control" not in client.get("/account/nothing").headers
+
+
+# ---------------------------------------------------------------------------------------------
+# requests.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("requests-raw")
+def _requests_raw(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.post("/upload/here", content=b"12345").text == "POST /upload/here: 5 bytes"
+    assert client.get("/").text == "GET /: 0 bytes"
+
+
+@check("requests-attributes")
+def _requests_attributes(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app, base_url="https://search.example")
+    response = client.get(
+        "/search?q=blue%20whale&tag=sea&tag=mammal&page=3",
+        headers={"accept-language": "fr", "cookie": "theme=dark; junk"},
+    )
+    assert response.json() == {
+        "terms": "blue whale",
+        "tags": ["sea", "mammal"],
+        "page": 3,
+        "language": "fr",
+        "theme": "dark",
+        "secure": True,
+        "client_host": "testclient",
+    }
+    defaults = client_factory(module.app).get("/search").json()
+    assert defaults == {
+        "terms": "",
+        "tags": [],
+        "page": 1,
+        "language": "en",
+        "theme": "light",
+        "secure": False,
+        "client_host": "testclient",
+    }
+
+
+@check("requests-body")
+def _requests_body(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.post("/count", content=b"x" * 100_000).text == "100000"
+    echoed = client.post("/echo", json={"a": [1, 2]})
+    assert echoed.json() == {"received": {"a": [1, 2]}, "length": len(b'{"a":[1,2]}')}
+    with pytest.raises(json.JSONDecodeError):
+        client.post("/echo", content=b"{not json")
+    assert client_factory(module.app, raise_server_exceptions=False).post("/echo", content=b"{").status_code == 500
+
+
+@check("requests-form")
+def _requests_form(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    response = client.post(
+        "/upload",
+        data={"title": "holiday"},
+        files=[("attachment", ("a.png", b"\x89PNG", "image/png")), ("attachment", ("b.txt", b"hello", "text/plain"))],
+    )
+    assert response.json() == {
+        "title": "holiday",
+        "files": [{"name": "a.png", "type": "image/png", "bytes": 4}, {"name": "b.txt", "type": "text/plain", "bytes": 5}],
+    }
+    assert client.post("/upload", data={"title": "plain"}).json() == {"title": "plain", "files": []}
+    assert client.post("/upload", content=b"title=x", headers={"content-type": "text/plain"}).json() == {
+        "title": None,
+        "files": [],
+    }
+    too_many = client.post("/upload", files=[("attachment", (f"{i}.txt", b"x", "text/plain")) for i in range(3)])
+    assert (too_many.status_code, too_many.text) == (400, "Too many files. Maximum number of files is 2.")
+
+
+def test_requests_prose_body_rules(test_client_factory: TestClientFactory) -> None:
+    """requests.md, "Reading the body": caching, replay, "Stream consumed", no receive channel."""
+
+    async def endpoint(request: Request) -> JSONResponse:
+        first = await request.body()
+        replay = b"".join([chunk async for chunk in request.stream()])
+        assert await request.form() == FormData()
+        fresh = Request(request.scope, request.receive)
+        streamed = b"".join([chunk async for chunk in fresh.stream()])
+        errors = []
+        for again in (fresh.body, fresh.json, fresh.form):
+            with pytest.raises(RuntimeError, match="^Stream consumed$"):
+                await again()
+            errors.append(again.__name__)
+        with pytest.raises(RuntimeError, match="^Receive channel has not been made available$"):
+            await Request(request.scope).body()
+        return JSONResponse({"first": first.decode(), "replay": replay.decode(), "streamed": streamed, "errors": errors})
+
+    app = Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    assert test_client_factory(app).post("/", content=b"abc").json() == {
+        "first": "abc",
+        "replay": "abc",
+        "streamed": "",
+        "errors": ["body", "json", "form"],
+    }
+
+
+def test_requests_prose_mapping_and_missing_middleware() -> None:
+    scope = {"type": "http", "path": "/p", "root_path": "", "headers": [], "query_string": b""}
+    request = Request(scope)
+    assert request["path"] == "/p" and "root_path" in request and request.client is None
+    with pytest.raises(AssertionError, match="SessionMiddleware must be installed"):
+        request.session  # noqa: B018
+    with pytest.raises(AssertionError, match="AuthenticationMiddleware must be installed"):
+        request.user  # noqa: B018
+    with pytest.raises(RuntimeError):
+        request.url_for("anything")
+    request.state.visits = 1
+    assert Request(scope).state.visits == 1

@@ -1209,6 +1209,18 @@ class DateTimeConvertor(Convertor[dt.datetime]):
         return value.strftime("%Y-%m-%dT%H:%M:%S")
 
 
+@pytest.fixture
+def restore_convertors() -> Iterator[None]:
+    """`register_url_convertor` changes a process-wide table: put it back after the test."""
+    from starlette.convertors import CONVERTOR_TYPES
+
+    saved = dict(CONVERTOR_TYPES)
+    yield
+    CONVERTOR_TYPES.clear()
+    CONVERTOR_TYPES.update(saved)
+
+
+@pytest.mark.usefixtures("restore_convertors")
 def test_routing_custom_datetime_convertor(test_client_factory: TestClientFactory) -> None:
     register_url_convertor("datetime", DateTimeConvertor())
 
@@ -4054,3 +4066,666 @@ def test_endpoints_websocket_endpoint_without_encoding_gets_raw_data(test_client
         assert session.receive_text() == "str:'t'"
         session.send_bytes(b"b")
         assert session.receive_text() == "bytes:b'b'"
+
+
+def test_exceptions_debug_page_content(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(Starlette(debug=True, routes=[Route("/crash", crash)]), raise_server_exceptions=False)
+    plain = client.get("/crash")
+    assert plain.text.startswith("Traceback (most recent call last):")
+    assert plain.text.rstrip("\n").endswith("RuntimeError: boom")
+    html = client.get("/crash", headers={"accept": "text/html,application/xhtml+xml"}).text
+    assert "<title>Starlette Debugger</title>" in html
+    assert "<h1>500 Server Error</h1>" in html
+    assert "<h2>RuntimeError: boom</h2>" in html
+    assert "crash" in html
+
+
+def test_exceptions_debug_page_escapes_html(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> Response:
+        raise ValueError("<script>alert(1)</script>")
+
+    client = test_client_factory(Starlette(debug=True, routes=[Route("/", endpoint)]), raise_server_exceptions=False)
+    html = client.get("/", headers={"accept": "text/html"}).text
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_applications_debug_attribute_can_be_set_before_first_request(test_client_factory: TestClientFactory) -> None:
+    app = Starlette(routes=[Route("/crash", crash)])
+    assert app.debug is False
+    app.debug = True
+    response = test_client_factory(app, raise_server_exceptions=False).get("/crash")
+    assert "RuntimeError: boom" in response.text
+
+
+def test_requests_cookie_parser_rules() -> None:
+    from starlette.requests import cookie_parser
+
+    assert cookie_parser("a=1; b=2") == {"a": "1", "b": "2"}
+    assert cookie_parser('a="quoted value"') == {"a": "quoted value"}
+    assert cookie_parser("a=1; a=2") == {"a": "2"}
+    assert cookie_parser("a=x=y") == {"a": "x=y"}
+    assert cookie_parser("  spaced  =  value  ") == {"spaced": "value"}
+    assert cookie_parser("novalue") == {"": "novalue"}
+    assert cookie_parser("") == {}
+    assert cookie_parser("a=1;;b=2;") == {"a": "1", "b": "2"}
+
+
+def test_responses_set_cookie_quotes_special_values() -> None:
+    response = Response()
+    response.set_cookie("a", "b c")
+    assert response.headers["set-cookie"] == 'a="b c"; Path=/; SameSite=lax'
+
+
+def test_responses_delete_cookie_keeps_attributes() -> None:
+    response = Response()
+    response.delete_cookie("a", path="/sub", domain="example.org", secure=True, httponly=True, samesite="strict")
+    header = response.headers["set-cookie"]
+    for part in ("Domain=example.org", "HttpOnly", "Max-Age=0", "Path=/sub", "SameSite=strict", "Secure"):
+        assert part in header
+
+
+def test_routing_literal_path_characters_are_not_regex(test_client_factory: TestClientFactory) -> None:
+    app = Starlette(routes=[Route("/file.txt", echo_path), Route("/a+b", echo_path), Route("/(x)", echo_path)])
+    client = test_client_factory(app)
+    assert client.get("/file.txt").status_code == 200
+    assert client.get("/fileXtxt").status_code == 404
+    assert client.get("/a+b").status_code == 200
+    assert client.get("/aab").status_code == 404
+    assert client.get("/(x)").status_code == 200
+
+
+def test_routing_parameter_with_suffix(test_client_factory: TestClientFactory) -> None:
+    async def show(request: Request) -> JSONResponse:
+        return JSONResponse(request.path_params)
+
+    app = Starlette(routes=[Route("/files/{name}.json", show, name="file"), Route("/v{version:int}/x", show)])
+    client = test_client_factory(app)
+    assert client.get("/files/report.json").json() == {"name": "report"}
+    assert client.get("/v2/x").json() == {"version": 2}
+    assert app.url_path_for("file", name="a") == "/files/a.json"
+
+
+def test_routing_duplicated_param_names_are_rejected() -> None:
+    with pytest.raises(ValueError, match="Duplicated param name id at path /{id}/{id}"):
+        Route("/{id}/{id}", echo_path)
+
+
+def test_routing_host_parameter_with_dots(test_client_factory: TestClientFactory) -> None:
+    async def show(request: Request) -> JSONResponse:
+        return JSONResponse(request.path_params)
+
+    app = Starlette(routes=[Host("{tenant}.example.org", Router(routes=[Route("/", show)]))])
+    response = test_client_factory(app).get("/", headers={"host": "acme.example.org:8080"})
+    assert response.json() == {"tenant": "acme"}
+
+
+@pytest.mark.anyio
+async def test_requests_stream_chunks_and_disconnect() -> None:
+    messages: list[Message] = [
+        {"type": "http.request", "body": b"abc", "more_body": True},
+        {"type": "http.request", "body": b"", "more_body": True},
+        {"type": "http.request", "body": b"def"},
+    ]
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    request = Request(make_scope(method="POST"), receive)
+    assert [chunk async for chunk in request.stream()] == [b"abc", b"def", b""]
+    with pytest.raises(RuntimeError, match="Stream consumed"):
+        async for _ in request.stream():
+            pass  # pragma: no cover - raises first
+
+    disconnecting: list[Message] = [
+        {"type": "http.request", "body": b"abc", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive_disconnect() -> Message:
+        return disconnecting.pop(0)
+
+    from starlette.requests import ClientDisconnect
+
+    with pytest.raises(ClientDisconnect):
+        await Request(make_scope(method="POST"), receive_disconnect).body()
+
+
+@pytest.mark.anyio
+async def test_requests_stream_after_body_replays_it() -> None:
+    messages: list[Message] = [{"type": "http.request", "body": b"data"}]
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    request = Request(make_scope(method="POST"), receive)
+    assert await request.body() == b"data"
+    assert [chunk async for chunk in request.stream()] == [b"data", b""]
+    assert await request.body() == b"data"
+
+
+def test_requests_form_urlencoded_decoding(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> JSONResponse:
+        form = await request.form()
+        return JSONResponse(form.multi_items())
+
+    app = Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    response = test_client_factory(app).post(
+        "/", content=b"a=b+c%20d&e=%C3%A9&empty=", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert response.json() == [["a", "b c d"], ["e", "é"], ["empty", ""]]
+
+
+def test_testclient_https_and_absolute_urls(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        data = {"scheme": scope["scheme"], "server": list(scope["server"]), "url": str(request.url)}
+        await JSONResponse(data)(scope, receive, send)
+
+    client = test_client_factory(app, base_url="https://testserver")
+    assert client.get("/x").json() == {"scheme": "https", "server": ["testserver", 443], "url": "https://testserver/x"}
+    other = client.get("http://other.example:8000/y").json()
+    assert other == {"scheme": "http", "server": ["other.example", 8000], "url": "http://other.example:8000/y"}
+
+
+def test_responses_raw_header_order_and_lowercasing() -> None:
+    response = HTMLResponse("hi", headers={"X-A": "1"})
+    assert response.raw_headers == [
+        (b"x-a", b"1"),
+        (b"content-length", b"2"),
+        (b"content-type", b"text/html; charset=utf-8"),
+    ]
+    assert Response("x", media_type="text/plain; CHARSET=latin-1").headers["content-type"] == (
+        "text/plain; CHARSET=latin-1"
+    )
+
+
+def test_responses_streaming_known_size_and_async_iterable(test_client_factory: TestClientFactory) -> None:
+    class Numbers:
+        def __aiter__(self) -> AsyncIterator[str]:
+            return self.gen()
+
+        async def gen(self) -> AsyncIterator[str]:
+            for n in range(5):
+                yield str(n)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await StreamingResponse(Numbers(), headers={"content-length": "5"}, media_type="text/plain")(
+            scope, receive, send
+        )
+
+    response = test_client_factory(app).get("/")
+    assert response.text == "01234"
+    assert response.headers["content-length"] == "5"
+
+
+def test_exceptions_handled_exception_after_response_started(test_client_factory: TestClientFactory) -> None:
+    async def gen() -> AsyncIterator[bytes]:
+        yield b"partial"
+        raise HTTPException(409)
+
+    async def endpoint(request: Request) -> Response:
+        return StreamingResponse(gen())
+
+    client = test_client_factory(Starlette(routes=[Route("/", endpoint)]))
+    with pytest.raises(RuntimeError, match="Caught handled exception, but response already started."):
+        client.get("/")
+
+
+def test_exceptions_subclass_repr_uses_class_name() -> None:
+    class CustomHTTPException(HTTPException):
+        pass
+
+    class CustomWebSocketException(WebSocketException):
+        pass
+
+    assert repr(CustomHTTPException(500, detail="x")) == "CustomHTTPException(status_code=500, detail='x')"
+    assert repr(CustomWebSocketException(1013, reason="r")) == "CustomWebSocketException(code=1013, reason='r')"
+
+
+def test_applications_add_event_handler(test_client_factory: TestClientFactory) -> None:
+    events: list[str] = []
+
+    async def async_startup() -> None:
+        events.append("async startup")
+
+    def sync_shutdown() -> None:
+        events.append("sync shutdown")
+
+    app = Starlette()
+    app.add_event_handler("startup", async_startup)
+    app.add_event_handler("shutdown", sync_shutdown)
+    with test_client_factory(app):
+        assert events == ["async startup"]
+    assert events == ["async startup", "sync shutdown"]
+
+
+def test_applications_middleware_returning_a_new_response(test_client_factory: TestClientFactory) -> None:
+    class Replace(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            response = await call_next(request)
+            body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+            return JSONResponse({"wrapped": body.decode(), "status": response.status_code}, status_code=201)
+
+    app = Starlette(routes=[Route("/", echo_path)], middleware=[Middleware(Replace)])
+    response = test_client_factory(app).get("/")
+    assert response.status_code == 201
+    assert response.json() == {"wrapped": "/", "status": 200}
+
+
+def test_routing_standalone_route_objects_are_asgi_apps(test_client_factory: TestClientFactory) -> None:
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("standalone ws")
+        await websocket.close()
+
+    route_client = test_client_factory(Route("/", echo_path))
+    assert route_client.get("/").text == "/"
+    missing = route_client.get("/other")
+    assert (missing.status_code, missing.text) == (404, "Not Found")
+    assert route_client.post("/").status_code == 405
+    ws_client = test_client_factory(WebSocketRoute("/ws", ws))
+    with ws_client.websocket_connect("/ws") as session:
+        assert session.receive_text() == "standalone ws"
+    with pytest.raises(WebSocketDisconnect):
+        with ws_client.websocket_connect("/other"):
+            pass  # pragma: no cover - refused
+    mount_client = test_client_factory(Mount("/m", routes=[Route("/x", echo_path)]))
+    assert mount_client.get("/m/x").text == "/m/x"
+    assert mount_client.get("/n/x").status_code == 404
+
+
+def test_routing_http_and_websocket_on_the_same_path(test_client_factory: TestClientFactory) -> None:
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("ws side")
+        await websocket.close()
+
+    app = Starlette(routes=[Route("/", echo_path), WebSocketRoute("/", ws)])
+    client = test_client_factory(app)
+    assert client.get("/").text == "/"
+    with client.websocket_connect("/") as session:
+        assert session.receive_text() == "ws side"
+
+
+def test_routing_reprs() -> None:
+    assert repr(Route("/", echo_path)) == "Route(path='/', name='echo_path', methods=['GET', 'HEAD'])"
+    assert repr(Route("/p", echo_path, methods=["POST"], name="p")) == "Route(path='/p', name='p', methods=['POST'])"
+
+    async def ws(websocket: WebSocket) -> None:  # pragma: no cover - never called
+        pass
+
+    assert repr(WebSocketRoute("/ws", ws)) == "WebSocketRoute(path='/ws', name='ws')"
+
+
+def test_routing_root_path_scope_and_url(test_client_factory: TestClientFactory) -> None:
+    async def show(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {"path": request.scope["path"], "root_path": request.scope["root_path"], "url": str(request.url)}
+        )
+
+    app = Starlette(routes=[Route("/path", show)])
+    client = test_client_factory(app, root_path="/root")
+    assert client.get("/root/path").json() == {
+        "path": "/root/path",
+        "root_path": "/root",
+        "url": "http://testserver/root/path",
+    }
+
+
+def test_routing_url_for_with_root_path_and_mounts(test_client_factory: TestClientFactory) -> None:
+    async def links(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {"index": str(request.url_for("homepage")), "submount": str(request.url_for("submount:submount_homepage"))}
+        )
+
+    app = Starlette(
+        routes=[
+            Route("/", links, name="homepage"),
+            Mount("/submount", name="submount", routes=[Route("/", links, name="submount_homepage")]),
+        ]
+    )
+    client = test_client_factory(app, base_url="https://www.example.org/", root_path="/sub_path")
+    expected = {"index": "https://www.example.org/sub_path/", "submount": "https://www.example.org/sub_path/submount/"}
+    assert client.get("/sub_path/").json() == expected
+    assert client.get("/sub_path/submount/").json() == expected
+
+
+def test_routing_exception_in_mounted_app_propagates(test_client_factory: TestClientFactory) -> None:
+    inner = Starlette(routes=[Route("/crash", crash)])
+    app = Starlette(routes=[Mount("/inner", app=inner)])
+    with pytest.raises(RuntimeError, match="boom"):
+        test_client_factory(app).get("/inner/crash")
+
+
+def test_testclient_user_agent_override(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse(Request(scope).headers["user-agent"])(scope, receive, send)
+
+    assert test_client_factory(app).get("/").text == "testclient"
+    assert test_client_factory(app, headers={"user-agent": "custom"}).get("/").text == "custom"
+
+
+def test_testclient_used_inside_an_endpoint(test_client_factory: TestClientFactory) -> None:
+    def mock_service_endpoint(request: Request) -> JSONResponse:
+        return JSONResponse({"mock": "example"})
+
+    mock_service = Starlette(routes=[Route("/", endpoint=mock_service_endpoint)])
+
+    def homepage(request: Request) -> JSONResponse:
+        client = test_client_factory(mock_service)
+        response = client.get("/")
+        return JSONResponse(response.json())
+
+    app = Starlette(routes=[Route("/", endpoint=homepage)])
+    assert test_client_factory(app).get("/").json() == {"mock": "example"}
+
+
+def test_testclient_websocket_scope(test_client_factory: TestClientFactory) -> None:
+    seen: list[Scope] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(dict(scope))
+        await WebSocket(scope, receive, send).accept()
+
+    with test_client_factory(app).websocket_connect("/hello%20world?foo=bar"):
+        pass
+    (scope,) = seen
+    assert scope["type"] == "websocket"
+    assert scope["scheme"] == "ws"
+    assert scope["path"] == "/hello world"
+    assert scope["raw_path"] == b"/hello%20world"
+    assert scope["query_string"] == b"foo=bar"
+    assert scope["subprotocols"] == []
+    assert "websocket.http.response" in scope["extensions"]
+
+
+@pytest.mark.anyio
+async def test_websockets_message_order_errors() -> None:
+    incoming: list[Message] = [{"type": "websocket.receive", "text": "x"}, {"type": "websocket.connect"}]
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        pass
+
+    websocket = WebSocket(make_scope(type="websocket"), receive, send)
+    with pytest.raises(RuntimeError, match="Expected ASGI message \"websocket.connect\", but got 'websocket.receive'"):
+        await websocket.receive()
+    fresh = WebSocket(make_scope(type="websocket"), receive, send)
+    with pytest.raises(RuntimeError, match="but got 'websocket.send'"):
+        await fresh.send({"type": "websocket.send", "text": "too early"})
+    await fresh.accept()
+    with pytest.raises(RuntimeError, match='Expected ASGI message "websocket.send" or "websocket.close"'):
+        await fresh.send({"type": "websocket.accept"})
+    await fresh.close()
+    with pytest.raises(RuntimeError, match='Cannot call "send" once a close message has been sent.'):
+        await fresh.close()
+
+
+def test_websockets_denial_response_in_parts(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive=receive, send=send)
+        await websocket.send({"type": "websocket.http.response.start", "status": 404, "headers": [(b"x-a", b"1")]})
+        await websocket.send({"type": "websocket.http.response.body", "body": b"not ", "more_body": True})
+        await websocket.send({"type": "websocket.http.response.body", "body": b"here"})
+
+    with pytest.raises(WebSocketDenialResponse) as info:
+        with test_client_factory(app).websocket_connect("/"):
+            pass  # pragma: no cover - denied
+    assert (info.value.status_code, info.value.content, info.value.headers["x-a"]) == (404, b"not here", "1")
+
+
+def test_middleware_base_http_request_body_flows_to_endpoint(test_client_factory: TestClientFactory) -> None:
+    class ConsumeStream(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            if request.url.path == "/after-stream":
+                async for _ in request.stream():
+                    pass
+            elif request.url.path == "/after-body":
+                await request.body()
+            return await call_next(request)
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        chunks = [chunk async for chunk in request.stream()]
+        return PlainTextResponse(repr(b"".join(chunks)))
+
+    app = Starlette(
+        routes=[Route("/after-stream", endpoint, methods=["POST"]), Route("/after-body", endpoint, methods=["POST"])],
+        middleware=[Middleware(ConsumeStream)],
+    )
+    client = test_client_factory(app)
+    assert client.post("/after-body", content=b"payload").text == "b'payload'"
+    # The middleware drained the stream: the endpoint gets an empty body instead of hanging.
+    assert client.post("/after-stream", content=b"payload").text == "b''"
+
+
+def test_applications_scope_app_is_the_innermost_starlette(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(request.app.state.name)
+
+    inner = Starlette(routes=[Route("/", endpoint)])
+    inner.state.name = "inner"
+    outer = Starlette(routes=[Mount("/inner", app=inner), Route("/", endpoint)])
+    outer.state.name = "outer"
+    client = test_client_factory(outer)
+    assert client.get("/").text == "outer"
+    assert client.get("/inner/").text == "inner"
+
+
+def test_routing_routes_property_of_mount_and_host() -> None:
+    inner_routes = [Route("/a", echo_path)]
+    inner = Starlette(routes=inner_routes)
+    assert Mount("/x", app=inner).routes == inner_routes
+    assert Mount("/y", routes=inner_routes).routes == inner_routes
+    assert Host("example.org", app=inner).routes == inner_routes
+    assert Mount("/z", app=mounted_asgi_app).routes == []
+
+
+@pytest.mark.parametrize(
+    ("scope_update", "expected"),
+    [
+        ({"headers": [], "server": ("example.org", 8080)}, "http://example.org:8080/p?q=1"),
+        ({"headers": [], "server": ("example.org", 80)}, "http://example.org/p?q=1"),
+        ({"headers": [], "server": ("example.org", 443), "scheme": "https"}, "https://example.org/p?q=1"),
+        ({"headers": [(b"host", b"front.example:81")]}, "http://front.example:81/p?q=1"),
+        ({"headers": [], "server": None}, "/p?q=1"),
+    ],
+)
+def test_requests_url_from_scope(scope_update: dict[str, Any], expected: str) -> None:
+    scope = make_scope("/p", query_string=b"q=1")
+    scope.update(scope_update)
+    assert str(Request(scope).url) == expected
+
+
+def test_requests_header_and_query_decoding() -> None:
+    scope = make_scope(headers=[(b"x-name", b"caf\xe9")], query_string=b"q=a+b%2Bc&e=%C3%A9")
+    request = Request(scope)
+    assert request.headers["x-name"] == "café"
+    assert request.query_params["q"] == "a b+c"
+    assert request.query_params["e"] == "é"
+    assert request.cookies == {}
+
+
+def test_requests_json_is_cached(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> PlainTextResponse:
+        first = await request.json()
+        second = await request.json()
+        return PlainTextResponse(str(first is second))
+
+    app = Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    assert test_client_factory(app).post("/", content=b'{"a": [1]}').text == "True"
+
+
+def test_requests_close_closes_uploaded_files(test_client_factory: TestClientFactory) -> None:
+    closed: list[bool] = []
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        form = await request.form()
+        upload = form["f"]
+        assert isinstance(upload, UploadFile)
+        await request.close()
+        closed.append(upload.file.closed)
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    test_client_factory(app).post("/", files={"f": ("f.txt", b"data")})
+    assert closed == [True]
+
+
+def test_requests_multipart_without_boundary_is_400(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> PlainTextResponse:
+        form = await request.form()
+        return PlainTextResponse(str(len(form)))  # pragma: no cover - the form is rejected
+
+    app = Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    response = test_client_factory(app).post("/", content=b"x", headers={"content-type": "multipart/form-data"})
+    assert (response.status_code, response.text) == (400, "Missing boundary in multipart.")
+
+
+def test_routing_redirect_slashes_details(test_client_factory: TestClientFactory) -> None:
+    async def ws(websocket: WebSocket) -> None:  # pragma: no cover - the websocket never matches
+        await websocket.accept()
+
+    app = Starlette(
+        routes=[Route("/about", echo_path), Mount("/users", routes=[Route("/", echo_path)]), WebSocketRoute("/ws", ws)]
+    )
+    client = test_client_factory(app, follow_redirects=False)
+    # A method mismatch on the other spelling still redirects: the redirected request gets the 405.
+    post = client.post("/about/")
+    assert (post.status_code, post.headers["location"]) == (307, "http://testserver/about")
+    mount = client.get("/users?page=2")
+    assert (mount.status_code, mount.headers["location"]) == (307, "http://testserver/users/?page=2")
+    assert client.get("/nothing/").status_code == 404
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect("/ws/"):
+            pass  # pragma: no cover - websockets are never redirected
+
+
+def test_routing_redirect_slashes_keeps_root_path(test_client_factory: TestClientFactory) -> None:
+    app = Starlette(routes=[Route("/about", echo_path)])
+    client = test_client_factory(app, root_path="/root", follow_redirects=False)
+    response = client.get("/root/about/")
+    assert (response.status_code, response.headers["location"]) == (307, "http://testserver/root/about")
+
+
+def test_routing_405_inside_a_mount(test_client_factory: TestClientFactory) -> None:
+    app = Starlette(routes=[Mount("/api", routes=[Route("/items", echo_path, methods=["POST"])])])
+    client = test_client_factory(app)
+    response = client.get("/api/items")
+    assert (response.status_code, response.text) == (405, "Method Not Allowed")
+    assert response.headers["allow"] == "POST"
+    assert client.head("/api/items").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("range_header", "status_code", "body"),
+    [("bytes=0-0", 206, b"0"), ("bytes=99-", 206, b"9"), ("bytes=100-", 416, b""), ("bytes=-100", 206, None)],
+)
+def test_responses_file_response_range_edges(
+    test_client_factory: TestClientFactory, hundred_bytes: Path, range_header: str, status_code: int, body: bytes | None
+) -> None:
+    response = test_client_factory(file_app(hundred_bytes)).get("/", headers={"range": range_header})
+    assert response.status_code == status_code
+    if body is None:
+        assert response.content == b"0123456789" * 10
+        assert response.headers["content-range"] == "bytes 0-99/100"
+    elif status_code == 206:
+        assert response.content == body
+
+
+def test_responses_file_response_head_with_range(test_client_factory: TestClientFactory, hundred_bytes: Path) -> None:
+    response = test_client_factory(file_app(hundred_bytes)).head("/", headers={"range": "bytes=10-19"})
+    assert response.status_code == 206
+    assert response.content == b""
+    assert response.headers["content-length"] == "10"
+    assert response.headers["content-range"] == "bytes 10-19/100"
+
+
+def test_middleware_errors_raised_in_middleware_skip_exception_middleware(
+    test_client_factory: TestClientFactory,
+) -> None:
+    class Failing(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            raise ValueError("middleware failure")
+
+    def value_error(request: Request, exc: Exception) -> Response:  # pragma: no cover - not reachable from middleware
+        return PlainTextResponse("value error handler", status_code=400)
+
+    def catch_all(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse(f"catch all: {exc}", status_code=500)
+
+    by_class = Starlette(
+        routes=[Route("/", echo_path)], middleware=[Middleware(Failing)], exception_handlers={ValueError: value_error}
+    )
+    response = test_client_factory(by_class, raise_server_exceptions=False).get("/")
+    assert (response.status_code, response.text) == (500, "Internal Server Error")
+    server_level = Starlette(
+        routes=[Route("/", echo_path)], middleware=[Middleware(Failing)], exception_handlers={Exception: catch_all}
+    )
+    response = test_client_factory(server_level, raise_server_exceptions=False).get("/")
+    assert (response.status_code, response.text) == (500, "catch all: middleware failure")
+
+
+def test_middleware_base_http_can_recover_from_endpoint_errors(test_client_factory: TestClientFactory) -> None:
+    class Recover(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            try:
+                return await call_next(request)
+            except RuntimeError as exc:
+                return PlainTextResponse(f"recovered from {exc}", status_code=503)
+
+    app = Starlette(routes=[Route("/crash", crash)], middleware=[Middleware(Recover)])
+    response = test_client_factory(app).get("/crash")
+    assert (response.status_code, response.text) == (503, "recovered from boom")
+
+
+def test_testclient_per_request_timeout_is_deprecated(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(Starlette(routes=[Route("/", echo_path)]))
+    with pytest.warns(DeprecationWarning):
+        response = client.get("/", timeout=5)
+    assert response.text == "/"
+
+
+def test_responses_charset_class_attribute() -> None:
+    class Latin1Response(PlainTextResponse):
+        charset = "latin-1"
+
+    response = Latin1Response("café")
+    assert response.body == "café".encode("latin-1")
+    assert response.headers["content-type"] == "text/plain; charset=latin-1"
+    assert PlainTextResponse(None).body == b""
+    custom = JSONResponse({"a": 1}, media_type="application/vnd.api+json", status_code=202)
+    assert custom.headers["content-type"] == "application/vnd.api+json"
+    assert custom.status_code == 202
+
+
+def test_config_none_default_is_not_cast() -> None:
+    config = Config(environ={})
+    assert config("PORT", cast=int, default=None) is None
+
+
+def test_testclient_partial_response_when_app_fails_after_start(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"x-started", b"1")]})
+        await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+        raise ValueError("failed mid-response")
+
+    with pytest.raises(ValueError, match="failed mid-response"):
+        test_client_factory(app).get("/")
+    response = test_client_factory(app, raise_server_exceptions=False).get("/")
+    assert (response.status_code, response.headers["x-started"], response.content) == (200, "1", b"partial")
+
+
+def test_testclient_stream_api(test_client_factory: TestClientFactory) -> None:
+    async def gen() -> AsyncIterator[bytes]:
+        for n in range(3):
+            yield f"chunk{n};".encode()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await StreamingResponse(gen(), media_type="text/plain")(scope, receive, send)
+
+    with test_client_factory(app).stream("GET", "/") as response:
+        assert response.status_code == 200
+        assert b"".join(response.iter_bytes()) == b"chunk0;chunk1;chunk2;"
