@@ -88,10 +88,18 @@ def collapse_excgroups() -> Generator[None, None, None]:
     so that callers see the error a task group swallowed rather than the group."""
     try:
         yield
-    except BaseException as exc:
+    except BaseException as group:
+        exc = group
         while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
             exc = exc.exceptions[0]
-        raise exc
+        if exc is group:
+            raise
+        # Raising here would chain the group as the exception's __context__; keep its own.
+        context = exc.__context__
+        try:
+            raise exc
+        finally:
+            exc.__context__ = context
 
 
 def get_route_path(scope: Scope) -> str:

@@ -86,9 +86,6 @@ def test_0_49_config_encoding_parameter(tmp_path: Path) -> None:
     assert Config(env, environ={}, encoding="utf-16")("GREETING") == "¡hola!"
 
 
-@pytest.mark.xfail(
-    reason="endpoint error re-raised through BaseHTTPMiddleware has an ExceptionGroup __context__", strict=True
-)
 def test_0_49_base_http_middleware_does_not_pollute_exception_context(test_client_factory: TestClientFactory) -> None:
     class Passthrough(BaseHTTPMiddleware):
         async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:

@@ -238,3 +238,26 @@ def test_get_route_path(path: str, root_path: str, expected: str) -> None:
 
 def test_get_route_path_without_root_path_key() -> None:
     assert get_route_path({"type": "http", "path": "/users"}) == "/users"
+
+
+def test_collapse_excgroups_keeps_the_exceptions_own_context() -> None:
+    def fail() -> None:
+        try:
+            raise KeyError("first")
+        except KeyError:
+            raise ValueError("second")
+
+    with pytest.raises(ValueError, match="second") as info:
+        with collapse_excgroups():
+            try:
+                fail()
+            except ValueError as error:
+                raise BaseExceptionGroup("group", [error])
+    assert isinstance(info.value.__context__, KeyError)
+
+
+def test_collapse_excgroups_leaves_a_lone_exception_untouched() -> None:
+    with pytest.raises(ValueError) as info:
+        with collapse_excgroups():
+            raise ValueError("plain")
+    assert info.value.__context__ is None

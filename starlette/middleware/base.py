@@ -147,12 +147,17 @@ class BaseHTTPMiddleware:
 
             task_group.start_soon(run_app)
 
+            message: Message | None = None
+            info: Any = None
             try:
                 message = await recv_stream.receive()
                 info = message.get("info") if message["type"] == "http.response.debug" else None
                 if info is not None:
                     message = await recv_stream.receive()
             except anyio.EndOfStream:
+                message = None
+            # Raised outside the `except` so that the traceback does not show EndOfStream.
+            if message is None:
                 if app_exc is not None:
                     nonlocal app_exc_raised_by_call_next
                     app_exc_raised_by_call_next = True
