@@ -17,16 +17,19 @@ import re
 import sys
 import types
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.types import Message
 from starlette.routing import NoMatchFound, Route, Router
 from starlette.websockets import WebSocketDisconnect
 
@@ -476,3 +479,186 @@ def test_requests_prose_mapping_and_missing_middleware() -> None:
         request.url_for("anything")
     request.state.visits = 1
     assert Request(scope).state.visits == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# responses.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("responses-basic")
+def _responses_basic(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    exported = client.get("/export.csv")
+    assert exported.text == "name,qty\nbolts,40\nnuts,75\n"
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
+    assert exported.headers["content-length"] == str(len(exported.content))
+    assert (exported.headers["x-row-count"], exported.headers["cache-control"]) == ("2", "max-age=60")
+    ping = client.get("/ping")
+    assert (ping.status_code, ping.content) == (204, b"")
+    assert "content-length" not in ping.headers and "content-type" not in ping.headers
+
+
+@check("responses-cookies")
+def _responses_cookies(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app, base_url="https://testserver")
+    login = client.post("/login")
+    assert login.headers["set-cookie"] == "session_id=c0ffee; HttpOnly; Max-Age=3600; Path=/; SameSite=strict; Secure"
+    assert client.cookies["session_id"] == "c0ffee"
+    logout = client.post("/logout")
+    assert re.fullmatch(r'session_id=""; expires=.* GMT; Max-Age=0; Path=/; SameSite=lax', logout.headers["set-cookie"])
+    assert "session_id" not in client.cookies
+
+
+@check("responses-json-render")
+def _responses_json_render(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    response = client_factory(module.app).get("/latest")
+    assert response.text == '{"latest":{"sensor":"attic","taken_at":"2024-05-01T12:30:00","celsius":21.5}}'
+    assert response.headers["content-type"] == "application/json"
+
+
+@check("responses-redirect")
+def _responses_redirect(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    redirect = client.post("/submit", follow_redirects=False)
+    assert (redirect.status_code, redirect.headers["location"], redirect.content) == (
+        303,
+        "http://testserver/thanks",
+        b"",
+    )
+    followed = client.post("/submit")
+    assert (followed.request.method, followed.text) == ("GET", "thank you")
+
+
+@check("responses-streaming")
+def _responses_streaming(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    launch = client.get("/launch")
+    assert launch.text == "3...\n2...\n1...\nliftoff!\n"
+    assert launch.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "content-length" not in launch.headers
+    assert client.get("/squares.csv").text == "id,square\n1,1\n2,4\n3,9\n"
+
+
+@check("responses-file", files={"reports/2023.csv": "month,total\n01,100\n02,250\n"})
+def _responses_file(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    whole = client.get("/reports/2023")
+    assert whole.text == "month,total\n01,100\n02,250\n"
+    size = str(len(whole.content))
+    assert whole.headers["content-disposition"] == 'attachment; filename="sales-2023.csv"'
+    assert whole.headers["content-type"] == "text/csv; charset=utf-8"
+    assert (whole.headers["content-length"], whole.headers["accept-ranges"]) == (size, "bytes")
+    assert whole.headers["etag"].startswith('"') and whole.headers["last-modified"].endswith(" GMT")
+    assert client.get("/reports/1999").status_code == 404
+    head = client.head("/reports/2023")
+    assert (head.status_code, head.content, head.headers["content-length"]) == (200, b"", size)
+    # The range table.
+    first = client.get("/reports/2023", headers={"range": "bytes=0-4"})
+    assert (first.status_code, first.headers["content-range"], first.content) == (206, f"bytes 0-4/{size}", b"month")
+    assert client.get("/reports/2023", headers={"range": "bytes=-4"}).content == b"250\n"
+    assert client.get("/reports/2023", headers={"range": "bytes=22-"}).content == b"250\n"
+    several = client.get("/reports/2023", headers={"range": "bytes=0-4,12-13"})
+    assert several.status_code == 206
+    assert several.headers["content-type"].startswith("multipart/byteranges; boundary=")
+    assert b"month" in several.content and b"01" in several.content
+    merged = client.get("/reports/2023", headers={"range": "bytes=0-4,3-10"})
+    assert (merged.headers["content-range"], merged.content) == (f"bytes 0-10/{size}", b"month,total")
+    outside = client.get("/reports/2023", headers={"range": "bytes=500-600"})
+    assert (outside.status_code, outside.headers["content-range"]) == (416, f"bytes */{size}")
+    for malformed in ("bytes=9-2", "lines=0-1", "bytes=x"):
+        bad = client.get("/reports/2023", headers={"range": malformed})
+        assert (bad.status_code, bad.text) == (400, "Malformed range header.")
+    stale = client.get("/reports/2023", headers={"range": "bytes=0-4", "if-range": '"stale"'})
+    assert (stale.status_code, stale.content) == (200, whole.content)
+    fresh = client.get("/reports/2023", headers={"range": "bytes=0-4", "if-range": whole.headers["etag"]})
+    assert (fresh.status_code, fresh.content) == (206, b"month")
+    by_date = client.get("/reports/2023", headers={"range": "bytes=0-4", "if-range": whole.headers["last-modified"]})
+    assert by_date.status_code == 206
+
+
+@check("responses-as-asgi")
+def _responses_as_asgi(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    response = client_factory(module.app).get("/shop/cart")
+    assert (response.status_code, response.text, response.headers["retry-after"]) == (503, "<h1>Back soon</h1>", "120")
+
+
+def test_responses_prose_construction_rules() -> None:
+    assert Response().raw_headers == [(b"content-length", b"0")]
+    assert Response("x", status_code=304).raw_headers == []
+    assert Response("x", media_type="text/csv; charset=latin-1").headers["content-type"] == "text/csv; charset=latin-1"
+    assert Response("x", headers={"content-length": "7"}).headers.getlist("content-length") == ["7"]
+    assert Response("é", media_type="text/plain").body == "é".encode()
+    assert JSONResponse({"name": "Zoë"}).body == '{"name":"Zoë"}'.encode()
+    with pytest.raises(ValueError):
+        JSONResponse({"x": float("nan")})
+    with pytest.raises(TypeError):
+        JSONResponse({"x": object()})
+    cookies = Response()
+    cookies.set_cookie("greeting", "two words", path=None, samesite=None, expires=datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc))
+    assert cookies.headers["set-cookie"] == 'greeting="two words"; expires=Tue, 01 Jan 2030 00:00:00 GMT'
+    with pytest.raises(ValueError):
+        cookies.set_cookie("x", expires=datetime.datetime(2030, 1, 1))
+    with pytest.raises(AssertionError):
+        cookies.set_cookie("x", samesite="sometimes")  # type: ignore[arg-type]  # the documented error
+    if sys.version_info < (3, 14):
+        with pytest.raises(ValueError, match="Python 3.14"):
+            cookies.set_cookie("x", partitioned=True)
+    assert RedirectResponse("/a path/é").headers["location"] == "/a%20path/%C3%A9"
+
+
+def test_responses_prose_file_errors(tmp_path: Path, test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(FileResponse(tmp_path / "missing.txt"))
+    with pytest.raises(RuntimeError, match=r"^File at path .*missing.txt does not exist.$"):
+        client.get("/")
+    with pytest.raises(RuntimeError, match="is not a file"):
+        test_client_factory(FileResponse(tmp_path)).get("/")
+    (tmp_path / "page.bin").write_bytes(b"x")
+    inline = FileResponse(tmp_path / "page.bin", filename="café.txt", content_disposition_type="inline")
+    assert inline.headers["content-disposition"] == "inline; filename*=utf-8''caf%C3%A9.txt"
+    assert inline.media_type == "text/plain"
+    assert FileResponse(tmp_path / "page.bin").media_type == "application/octet-stream"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("spec_version", ["2.3", "2.4"])
+async def test_responses_prose_streaming_disconnect(spec_version: str) -> None:
+    """responses.md, "When the client disconnects", for both kinds of server."""
+    events: list[str] = []
+
+    async def numbers() -> AsyncIterator[bytes]:
+        try:
+            for number in range(1000):
+                yield str(number).encode()
+                await anyio.sleep(0)
+        finally:
+            events.append("generator closed")
+
+    async def record() -> None:
+        events.append("background ran")
+
+    sent: list[Message] = []
+    disconnected = anyio.Event()
+
+    async def receive() -> Message:
+        await disconnected.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if len(sent) == 3:
+            if spec_version == "2.4":
+                raise OSError("connection closed")
+            disconnected.set()
+            await anyio.sleep_forever()
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "asgi": {"version": "3.0", "spec_version": spec_version}}
+    response = StreamingResponse(numbers(), background=BackgroundTask(record))
+    if spec_version == "2.4":
+        with pytest.raises(ClientDisconnect):
+            await response(scope, receive, send)
+        assert events == ["generator closed"]
+    else:
+        await response(scope, receive, send)
+        assert events == ["generator closed", "background ran"]
+    assert [message.get("body") for message in sent] == [None, b"0", b"1"]

@@ -120,15 +120,15 @@ class WSGIResponder:
 
     async def __call__(self, receive: Receive, send: Send) -> None:
         try:
-            body = b""
+            chunks: list[bytes] = []
             more_body = True
             while more_body:
                 message = await receive()
                 if message["type"] != "http.request":
                     return  # the client left before the body was complete: nothing to answer
-                body += message.get("body", b"")
+                chunks.append(message.get("body", b""))
                 more_body = message.get("more_body", False)
-            environ = build_environ(self.scope, body)
+            environ = build_environ(self.scope, b"".join(chunks))
 
             with _collapse_excgroups():
                 async with anyio.create_task_group() as task_group:
