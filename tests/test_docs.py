@@ -23,6 +23,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from starlette import status
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.middleware.gzip import GZipMiddleware
@@ -30,8 +31,9 @@ from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.types import Message
-from starlette.routing import NoMatchFound, Route, Router
-from starlette.websockets import WebSocketDisconnect
+from starlette.routing import NoMatchFound, Route, Router, WebSocketRoute
+from starlette.testclient import WebSocketDenialResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from tests.types import TestClientFactory
 
@@ -662,3 +664,125 @@ async def test_responses_prose_streaming_disconnect(spec_version: str) -> None:
         await response(scope, receive, send)
         assert events == ["generator closed", "background ran"]
     assert [message.get("body") for message in sent] == [None, b"0", b"1"]
+
+
+# ---------------------------------------------------------------------------------------------
+# websockets.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("websockets-echo")
+def _websockets_echo(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    with client_factory(module.app).websocket_connect("/shout") as websocket:
+        for word in ("hello", "again"):
+            websocket.send_text(word)
+            assert websocket.receive_text() == word.upper()
+
+
+@check("websockets-chat")
+def _websockets_chat(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    with client.websocket_connect("/chat?nick=ada", subprotocols=["chat.v1", "chat.v2"]) as websocket:
+        assert websocket.accepted_subprotocol == "chat.v2"
+        assert websocket.receive_json() == {"event": "joined", "nick": "ada"}
+        websocket.send_json({"text": "hi all"})
+        assert websocket.receive_json() == {"event": "message", "nick": "ada", "text": "hi all"}
+        websocket.close(code=4100)
+    with client.websocket_connect("/chat") as websocket:
+        assert websocket.accepted_subprotocol is None
+        assert websocket.receive_json() == {"event": "joined", "nick": "anonymous"}
+        websocket.send_json({"text": "buy SPAM now"})
+        with pytest.raises(WebSocketDisconnect) as info:
+            websocket.receive_json()
+    assert (info.value.code, info.value.reason) == (status.WS_1008_POLICY_VIOLATION, "watch your language")
+    assert module.app.state.last_close_code == 4100
+
+
+@check("websockets-deny")
+def _websockets_deny(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    with pytest.raises(WebSocketDenialResponse) as denied, client.websocket_connect("/feed?token=wrong"):
+        pass
+    assert (denied.value.status_code, denied.value.text) == (401, "A valid token is required")
+    with client.websocket_connect("/feed?token=s3cret") as websocket:
+        websocket.send_text("gardening")
+        assert websocket.receive_text() == "ada now follows gardening"
+    with client.websocket_connect("/feed?token=s3cret") as websocket:
+        websocket.send_text("admin")
+        with pytest.raises(WebSocketDisconnect) as closed:
+            websocket.receive_text()
+    assert (closed.value.code, closed.value.reason) == (4003, "ada may not follow admin")
+    with pytest.raises(WebSocketDenialResponse) as held, client.websocket_connect("/held"):
+        pass
+    assert (held.value.status_code, held.value.text) == (451, "Not in your region")
+
+
+def test_websockets_prose_state_machine(test_client_factory: TestClientFactory) -> None:
+    """websockets.md, "The connection's life": the RuntimeErrors and the states."""
+    seen: dict[str, object] = {}
+
+    async def endpoint(websocket: WebSocket) -> None:
+        seen["start"] = (websocket.client_state, websocket.application_state)
+        with pytest.raises(RuntimeError, match='Need to call "accept" first'):
+            await websocket.receive_text()
+        with pytest.raises(RuntimeError):
+            await websocket.send_text("too early")
+        await websocket.accept()
+        seen["accepted"] = (websocket.client_state, websocket.application_state)
+        with pytest.raises(RuntimeError, match="Expected a bytes websocket message, but got text"):
+            await websocket.receive_bytes()
+        with pytest.raises(RuntimeError, match='"mode" argument should be "text" or "binary"'):
+            await websocket.send_json({}, mode="yaml")
+        await websocket.send_json({"k": "é"}, mode="binary")
+        with pytest.raises(WebSocketDisconnect) as info:
+            await websocket.receive_text()
+        seen["disconnect"] = (info.value.code, info.value.reason)
+        seen["closed"] = (websocket.client_state, websocket.application_state)
+        with pytest.raises(RuntimeError, match='Cannot call "receive" once a disconnect message has been received.'):
+            await websocket.receive()
+
+    async def close_twice(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.close()
+        with pytest.raises(RuntimeError, match='Cannot call "send" once a close message has been sent.'):
+            await websocket.send_text("late")
+
+    app = Starlette(routes=[WebSocketRoute("/", endpoint), WebSocketRoute("/twice", close_twice)])
+    client = test_client_factory(app)
+    with client.websocket_connect("/") as websocket:
+        websocket.send_text("not bytes")
+        assert websocket.receive_bytes() == '{"k":"é"}'.encode()
+        websocket.close(code=4000, reason="bye")
+    connecting, connected, disconnected = WebSocketState.CONNECTING, WebSocketState.CONNECTED, WebSocketState.DISCONNECTED
+    assert seen == {
+        "start": (connecting, connecting),
+        "accepted": (connected, connected),
+        "disconnect": (4000, "bye"),
+        "closed": (disconnected, connected),
+    }
+    with client.websocket_connect("/twice") as websocket, pytest.raises(WebSocketDisconnect):
+        websocket.receive_text()
+
+
+def test_websockets_prose_errors_under_uvicorn() -> None:
+    """websockets.md, "Errors in WebSocket endpoints", against a real server."""
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect
+
+    from tests._server import run_uvicorn
+
+    async def after_accept(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raise ValueError("after accept")
+
+    async def before_accept(websocket: WebSocket) -> None:
+        raise ValueError("before accept")
+
+    app = Starlette(routes=[WebSocketRoute("/after", after_accept), WebSocketRoute("/before", before_accept)])
+    with run_uvicorn(app, log_level="critical") as server:
+        with pytest.raises(InvalidStatus) as refused, connect(server.ws_url + "/before"):
+            pass
+        assert refused.value.response.status_code == 500
+        with connect(server.ws_url + "/after") as connection, pytest.raises(ConnectionClosed) as dropped:
+            connection.recv(timeout=10)
+        assert dropped.value.rcvd is None
