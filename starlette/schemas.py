@@ -36,6 +36,7 @@ class OpenAPIResponse(Response):
     media_type = "application/vnd.oai.openapi"
 
     def render(self, content: Any) -> bytes:
+        """The schema dumped as block-style YAML, UTF-8 encoded."""
         if not _yaml_installed:
             raise AssertionError("`pyyaml` must be installed to use OpenAPIResponse.")
         if not isinstance(content, dict):
@@ -124,6 +125,7 @@ class SchemaGenerator(BaseSchemaGenerator):
         self.base_schema = base_schema
 
     def get_schema(self, routes: list[BaseRoute]) -> dict[str, Any]:
+        """A copy of `base_schema` whose "paths" also hold every endpoint with a YAML docstring."""
         schema = dict(self.base_schema)
         paths: dict[str, dict[str, Any]] = {path: dict(item) for path, item in schema.get("paths", {}).items()}
         schema["paths"] = paths

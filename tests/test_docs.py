@@ -26,10 +26,21 @@ import pytest
 from starlette import status
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
+from starlette.endpoints import WebSocketEndpoint
+from starlette.exceptions import HTTPException, WebSocketException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.types import Message
 from starlette.routing import NoMatchFound, Route, Router, WebSocketRoute
 from starlette.testclient import WebSocketDenialResponse
@@ -786,3 +797,211 @@ def test_websockets_prose_errors_under_uvicorn() -> None:
         with connect(server.ws_url + "/after") as connection, pytest.raises(ConnectionClosed) as dropped:
             connection.recv(timeout=10)
         assert dropped.value.rcvd is None
+
+
+# ---------------------------------------------------------------------------------------------
+# endpoints.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("endpoints-http")
+def _endpoints_http(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.get("/plants").json() == {"fern": 2}
+    created = client.post("/plants", json={"name": "cactus", "count": 3})
+    assert (created.status_code, created.json()) == (201, {"created": "cactus"})
+    assert client.get("/plants/cactus").json() == {"cactus": 3}
+    head = client.head("/plants/cactus")
+    assert (head.status_code, head.content) == (200, b"")
+    assert client.delete("/plants/cactus").status_code == 204
+    assert client.get("/plants/cactus").json() == {"error": "no cactus"}
+    refused = client.put("/plants")
+    assert (refused.status_code, refused.text, refused.headers["allow"]) == (405, "Method Not Allowed", "GET, POST")
+    standalone = client_factory(module.Plant).post("/anything")
+    assert (standalone.status_code, standalone.text, standalone.headers["allow"]) == (
+        405,
+        "Method Not Allowed",
+        "GET, DELETE",
+    )
+
+
+@check("endpoints-websocket")
+def _endpoints_websocket(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    with client.websocket_connect("/calc") as websocket:
+        websocket.send_json({"add": [1, 2, 3]})
+        assert websocket.receive_json() == {"total": 6}
+        websocket.send_json({"add": [10]}, mode="binary")
+        assert websocket.receive_json() == {"total": 10}
+    assert module.app.state.calculations == 2
+    with pytest.raises(RuntimeError, match="Malformed JSON data received."):  # noqa: PT012
+        with client.websocket_connect("/calc") as websocket:
+            websocket.send_text("{oops")
+            with pytest.raises(WebSocketDisconnect) as closed:
+                websocket.receive_json()
+    assert closed.value.code == 1003
+    assert module.app.state.calculations == 0
+
+
+def test_endpoints_prose_encodings(test_client_factory: TestClientFactory) -> None:
+    """endpoints.md, the `encoding` table and the close codes given to `on_disconnect`."""
+    received: list[object] = []
+
+    class Raw(WebSocketEndpoint):
+        async def on_receive(self, websocket: WebSocket, data: object) -> None:
+            received.append(data)
+
+        async def on_disconnect(self, websocket: WebSocket, close_code: int) -> None:
+            received.append(close_code)
+
+    class TextOnly(WebSocketEndpoint):
+        encoding = "text"
+
+    class BytesOnly(WebSocketEndpoint):
+        encoding = "bytes"
+
+    app = Starlette(
+        routes=[WebSocketRoute("/raw", Raw), WebSocketRoute("/text", TextOnly), WebSocketRoute("/bytes", BytesOnly)]
+    )
+    client = test_client_factory(app)
+    with client.websocket_connect("/raw") as websocket:
+        websocket.send_text("t")
+        websocket.send_bytes(b"b")
+        websocket.close(code=4321)
+    with client.websocket_connect("/raw") as websocket:
+        websocket.send_text("again")
+    assert received == ["t", b"b", 4321, "again", 1000]
+    for path, wrong, message in (
+        ("/text", {"type": "websocket.receive", "bytes": b"x"}, "Expected text websocket messages, but got bytes"),
+        ("/bytes", {"type": "websocket.receive", "text": "x"}, "Expected bytes websocket messages, but got text"),
+    ):
+        with pytest.raises(RuntimeError, match=message):  # noqa: PT012
+            with client.websocket_connect(path) as websocket:
+                websocket.send(wrong)
+                assert websocket.receive() == {"type": "websocket.close", "code": 1003, "reason": ""}
+
+
+# ---------------------------------------------------------------------------------------------
+# exceptions.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("exceptions-handlers")
+def _exceptions_handlers(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.post("/buy/teapot").json() == {"bought": "teapot", "left": 3}
+    sold_out = client.post("/buy/kettle")
+    assert (sold_out.status_code, sold_out.json()) == (409, {"error": "kettle is sold out"})
+    for response in (client.post("/buy/piano"), client.get("/nowhere")):
+        assert (response.status_code, response.text) == (404, "<h1>Lost?</h1>")
+    restricted = client.get("/admin")
+    assert (restricted.status_code, restricted.json()) == (401, {"error": "Unauthorized"})
+    assert restricted.headers["www-authenticate"] == 'Bearer realm="shop"'
+    refused = client.get("/buy/teapot")
+    assert (refused.status_code, refused.json()) == (405, {"error": "Method Not Allowed"})
+
+
+@check("exceptions-server-error")
+def _exceptions_server_error(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    assert client_factory(module.app).get("/divide?a=6&b=3").json() == {"result": 2.0}
+    with pytest.raises(ZeroDivisionError):
+        client_factory(module.app).get("/divide?a=1&b=0")
+    response = client_factory(module.app, raise_server_exceptions=False).get("/divide?a=1&b=0")
+    assert (response.status_code, response.json()) == (500, {"error": "something broke, we are on it"})
+
+
+@check("exceptions-debug")
+def _exceptions_debug(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app, raise_server_exceptions=False)
+    text = client.get("/broken")
+    assert text.status_code == 500
+    assert text.headers["content-type"] == "text/plain; charset=utf-8"
+    assert text.text.startswith("Traceback (most recent call last):") and "KeyError: 'greeting'" in text.text
+    page = client.get("/broken", headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 500
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "KeyError: &#x27;greeting&#x27;" in page.text and "<b>broken</b>" in page.text
+
+
+@check("exceptions-websocket")
+def _exceptions_websocket(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    with client.websocket_connect("/prices") as websocket:
+        assert [websocket.receive_text(), websocket.receive_text()] == ["ACME", "INIT"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            websocket.receive_text()
+    assert (closed.value.code, closed.value.reason) == (status.WS_1013_TRY_AGAIN_LATER, "quota exceeded")
+    with pytest.raises(WebSocketDisconnect) as reserved, client.websocket_connect("/reserved"):
+        pass
+    assert (reserved.value.code, reserved.value.reason) == (1008, "reserved channel")
+
+
+def test_exceptions_prose(test_client_factory: TestClientFactory) -> None:
+    """exceptions.md: HTTPException defaults, 204/304 bodies, middleware-raised HTTPExceptions,
+    handlers on errors after the response started, and HTTPException after accept()."""
+    error = HTTPException(404)
+    assert (error.detail, str(error), repr(error)) == (
+        "Not Found",
+        "404: Not Found",
+        "HTTPException(status_code=404, detail='Not Found')",
+    )
+    assert str(WebSocketException(4001, "gone")) == "4001: gone"
+    handled: list[str] = []
+
+    async def not_modified(request: Request) -> Response:
+        raise HTTPException(304, headers={"etag": '"v1"'})
+
+    async def streaming_failure(request: Request) -> Response:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"partial"
+            raise HTTPException(418)
+
+        return StreamingResponse(chunks())
+
+    async def broken_background(request: Request) -> Response:
+        def fail() -> None:
+            raise ValueError("late failure")
+
+        return PlainTextResponse("sent", background=BackgroundTask(fail))
+
+    async def after_accept(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raise HTTPException(400)
+
+    def on_error(request: Request, exc: Exception) -> Response:
+        handled.append(repr(exc))
+        return PlainTextResponse("handler", status_code=500)
+
+    class Refuse(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            if request.url.path == "/refused":
+                raise HTTPException(403)
+            return await call_next(request)
+
+    app = Starlette(
+        routes=[
+            Route("/not-modified", not_modified),
+            Route("/streaming", streaming_failure),
+            Route("/background", broken_background),
+            WebSocketRoute("/ws", after_accept),
+        ],
+        middleware=[Middleware(Refuse)],
+        exception_handlers={Exception: on_error},
+    )
+    client = test_client_factory(app, raise_server_exceptions=False)
+    response = client.get("/not-modified")
+    assert (response.status_code, response.content, response.headers["etag"]) == (304, b"", '"v1"')
+    refused = client.get("/refused")
+    assert (refused.status_code, refused.text) == (500, "handler")
+    background = client.get("/background")
+    assert (background.status_code, background.text) == (200, "sent")
+    streaming = client.get("/streaming")
+    assert (streaming.status_code, streaming.content) == (200, b"partial")
+    assert handled == [
+        "HTTPException(status_code=403, detail='Forbidden')",
+        "ValueError('late failure')",
+        "RuntimeError('Caught handled exception, but response already started.')",
+    ]
+    with test_client_factory(app).websocket_connect("/ws") as websocket, pytest.raises(WebSocketDisconnect) as info:
+        websocket.receive_text()
+    assert info.value.code == 1008
