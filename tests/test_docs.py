@@ -10,9 +10,11 @@ that defines a module-level `app` must have such a check.
 from __future__ import annotations
 
 import ast
+import contextvars
 import dataclasses
 import json
 import datetime
+import importlib
 import re
 import sys
 import types
@@ -21,6 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import anyio
+import httpx
 import pytest
 
 from starlette import status
@@ -30,7 +33,9 @@ from starlette.endpoints import WebSocketEndpoint
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
@@ -41,7 +46,7 @@ from starlette.responses import (
     Response,
     StreamingResponse,
 )
-from starlette.types import Message
+from starlette.types import Message, Receive, Scope, Send
 from starlette.routing import NoMatchFound, Route, Router, WebSocketRoute
 from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -1005,3 +1010,237 @@ def test_exceptions_prose(test_client_factory: TestClientFactory) -> None:
     with test_client_factory(app).websocket_connect("/ws") as websocket, pytest.raises(WebSocketDisconnect) as info:
         websocket.receive_text()
     assert info.value.code == 1008
+
+
+# ---------------------------------------------------------------------------------------------
+# middleware.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("middleware-using")
+def _middleware_using(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app, base_url="http://api.shop.example")
+    response = client.get("/catalogue")
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.text.splitlines()[-1] == "item 199"
+    refused = client_factory(module.app, base_url="http://evil.example").get("/catalogue")
+    assert (refused.status_code, refused.text) == (400, "Invalid host header")
+    app = module.app
+    stack = app.middleware_stack
+    layers = []
+    while stack is not None and not isinstance(stack, Router):
+        layers.append(type(stack).__name__)
+        stack = getattr(stack, "app", None)
+    assert layers == ["ServerErrorMiddleware", "TrustedHostMiddleware", "GZipMiddleware", "ExceptionMiddleware"]
+
+
+@check("middleware-pure-asgi")
+def _middleware_pure_asgi(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    response = client.get("/whoami", headers={"x-request-id": "abc123"})
+    assert response.json() == {"request_id": "abc123"}
+    assert response.headers["x-request-id"] == "abc123"
+    assert re.fullmatch(r"app;dur=\d+\.\d", response.headers["server-timing"])
+    generated = client.get("/whoami")
+    assert generated.json()["request_id"] == generated.headers["x-request-id"]
+    assert len(generated.headers["x-request-id"]) == 32
+    closed = module.Starlette(
+        routes=module.app.routes, middleware=[module.Middleware(module.MaintenanceMiddleware, enabled=True)]
+    )
+    down = client_factory(closed).get("/whoami")
+    assert (down.status_code, down.text) == (503, "Down for maintenance")
+
+
+@check("middleware-base-http")
+def _middleware_base_http(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    refused = client.get("/secret")
+    assert (refused.status_code, refused.text) == (401, "Invalid API key")
+    allowed = client.get("/secret", headers={"x-api-key": "letmein"})
+    assert (allowed.text, allowed.headers["x-api-version"]) == ("the cake is in the fridge", "2")
+
+
+@check("middleware-cors")
+def _middleware_cors(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    origin = {"origin": "https://weather.example"}
+    preflight = client.options(
+        "/forecast",
+        headers={**origin, "access-control-request-method": "POST", "access-control-request-headers": "X-Units"},
+    )
+    assert (preflight.status_code, preflight.text) == (200, "OK")
+    assert preflight.headers["access-control-allow-origin"] == "https://weather.example"
+    assert preflight.headers["access-control-allow-methods"] == "GET, POST"
+    assert preflight.headers["access-control-max-age"] == "3600"
+    assert "X-Units" in preflight.headers["access-control-allow-headers"]
+    refused = client.options(
+        "/forecast",
+        headers={"origin": "https://other.example", "access-control-request-method": "DELETE"},
+    )
+    assert (refused.status_code, refused.text) == (400, "Disallowed CORS origin, method")
+    bad_header = client.options(
+        "/forecast",
+        headers={**origin, "access-control-request-method": "GET", "access-control-request-headers": "X-Secret"},
+    )
+    assert (bad_header.status_code, bad_header.text) == (400, "Disallowed CORS headers")
+    simple = client.get("/forecast", headers=origin)
+    assert simple.json() == {"tomorrow": "sunny"}
+    assert simple.headers["access-control-allow-origin"] == "https://weather.example"
+    assert simple.headers["access-control-expose-headers"] == "X-Data-Source"
+    assert simple.headers["vary"] == "Origin"
+    foreign = client.get("/forecast", headers={"origin": "https://other.example"})
+    assert foreign.status_code == 200 and "access-control-allow-origin" not in foreign.headers
+    assert "access-control-allow-origin" not in client.get("/forecast").headers
+
+
+@check("middleware-cors-outside")
+def _middleware_cors_outside(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app, raise_server_exceptions=False)
+    response = client.get("/fragile", headers={"origin": "https://weather.example"})
+    assert (response.status_code, response.text) == (500, "Internal Server Error")
+    assert response.headers["access-control-allow-origin"] == "https://weather.example"
+    inside = Starlette(
+        routes=module.inner.routes, middleware=[Middleware(CORSMiddleware, allow_origins=["https://weather.example"])]
+    )
+    hidden = client_factory(inside, raise_server_exceptions=False).get("/fragile", headers={"origin": "https://weather.example"})
+    assert hidden.status_code == 500 and "access-control-allow-origin" not in hidden.headers
+
+
+@check("middleware-trusted-host")
+def _middleware_trusted_host(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    def get(host: str) -> httpx.Response:
+        return client_factory(module.app, base_url=f"http://{host}").get("/", follow_redirects=False)
+
+    assert get("www.bakery.test").text == "served for www.bakery.test"
+    assert get("orders.bakery.test:8080").text == "served for orders.bakery.test"
+    redirect = get("bakery.test")
+    assert (redirect.status_code, redirect.headers["location"]) == (307, "http://www.bakery.test/")
+    refused = get("bakery.evil")
+    assert (refused.status_code, refused.text) == (400, "Invalid host header")
+    with pytest.raises(WebSocketDisconnect):
+        with client_factory(module.app, base_url="http://bakery.evil").websocket_connect("/"):
+            pass
+    with pytest.raises(AssertionError, match=r"^Domain wildcard patterns must be like '\*.example.com'.$"):
+        TrustedHostMiddleware(module.app, allowed_hosts=["bakery.*"])
+    anything = TrustedHostMiddleware(Router(routes=[Route("/", module.home)]))
+    assert client_factory(anything, base_url="http://whatever.test").get("/").status_code == 200
+
+
+@check("middleware-https-redirect")
+def _middleware_https_redirect(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    for base, location in (
+        ("http://shop.test", "https://shop.test/checkout?step=2"),
+        ("http://shop.test:80", "https://shop.test/checkout?step=2"),
+        ("http://shop.test:8080", "https://shop.test:8080/checkout?step=2"),
+    ):
+        response = client_factory(module.app, base_url=base).get("/checkout?step=2", follow_redirects=False)
+        assert (response.status_code, response.headers["location"]) == (307, location)
+    assert client_factory(module.app, base_url="https://shop.test").get("/checkout").text == "secure checkout over https"
+    with pytest.raises(WebSocketDenialResponse) as denied:
+        with client_factory(module.app, base_url="http://shop.test").websocket_connect("/live"):
+            pass
+    assert (denied.value.status_code, denied.value.headers["location"]) == (307, "wss://shop.test/live")
+
+
+@check("middleware-sessions")
+def _middleware_sessions(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.post("/basket/apple").json() == {"basket": ["apple"]}
+    second = client.post("/basket/pear")
+    assert second.json() == {"basket": ["apple", "pear"]}
+    cookie = second.headers["set-cookie"]
+    assert cookie.startswith("session=") and "Max-Age=3600" in cookie and "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
+    tampered = client_factory(module.app)
+    tampered.cookies.set("session", client.cookies["session"][:-2] + "xx")
+    assert tampered.post("/basket/plum").json() == {"basket": ["plum"]}
+    cleared = client.delete("/basket")
+    assert cleared.json() == {"basket": []}
+    assert "expires=Thu, 01 Jan 1970 00:00:00 GMT" in cleared.headers["set-cookie"]
+    assert client.post("/basket/fig").json() == {"basket": ["fig"]}
+
+
+def test_middleware_prose_base_http(test_client_factory: TestClientFactory) -> None:
+    """middleware.md, "What to know about BaseHTTPMiddleware"."""
+    context: contextvars.ContextVar[str] = contextvars.ContextVar("context", default="unset")
+    observed: dict[str, str] = {}
+
+    async def endpoint(request: Request) -> Response:
+        observed["endpoint saw"] = context.get()
+        observed["endpoint body"] = (await request.body()).decode()
+        context.set("endpoint")
+        if request.query_params.get("fail"):
+            raise KeyError("fail")
+        return PlainTextResponse("ok")
+
+    async def silent(scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+    async def dispatch(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        context.set("dispatch")
+        observed["dispatch body"] = (await request.body()).decode()
+        try:
+            response = await call_next(request)
+        except KeyError:
+            return PlainTextResponse("caught", status_code=418)
+        observed["dispatch saw"] = context.get()
+        assert not hasattr(response, "body")
+        chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]  # streamed response
+        return PlainTextResponse(b"".join(chunks).upper())  # type: ignore[arg-type]  # chunks are bytes here
+
+    async def websocket_endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("untouched")
+        await websocket.close()
+
+    app = Starlette(
+        routes=[Route("/", endpoint, methods=["POST"]), WebSocketRoute("/ws", websocket_endpoint)],
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=dispatch)],
+    )
+    client = test_client_factory(app)
+    assert client.post("/", content=b"payload").text == "OK"
+    assert observed == {
+        "dispatch body": "payload",
+        "endpoint saw": "dispatch",
+        "endpoint body": "payload",
+        "dispatch saw": "dispatch",
+    }
+    assert client.post("/?fail=1").status_code == 418
+    with client.websocket_connect("/ws") as websocket:
+        assert websocket.receive_text() == "untouched"
+    with pytest.raises(RuntimeError, match=r"^No response returned.$"):
+        test_client_factory(BaseHTTPMiddleware(silent, dispatch=dispatch)).post("/")
+
+
+def test_middleware_prose_gzip(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> Response:
+        size = int(request.query_params["size"])
+        kind = request.query_params.get("kind", "text/plain")
+        headers = {"content-encoding": "br"} if request.query_params.get("encoded") else None
+        return Response(b"a" * size, media_type=kind, headers=headers)
+
+    async def stream(request: Request) -> Response:
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(100):
+                yield b"chunk " * 20
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    app = GZipMiddleware(Router(routes=[Route("/", endpoint), Route("/stream", stream)]), minimum_size=100)
+    client = test_client_factory(app)
+    big = client.get("/?size=1000")
+    assert (big.headers["content-encoding"], big.headers["vary"], big.content) == ("gzip", "Accept-Encoding", b"a" * 1000)
+    small = client.get("/?size=10")
+    assert "content-encoding" not in small.headers
+    identity = client.get("/?size=1000", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in identity.headers and identity.headers["vary"] == "Accept-Encoding"
+    assert client.get("/?size=1000&kind=text/event-stream").headers.get("content-encoding") is None
+    assert client.get("/?size=1000&encoded=1").headers["content-encoding"] == "br"
+    streamed = client.get("/stream")
+    assert streamed.headers["content-encoding"] == "gzip" and streamed.content == b"chunk " * 2000
+
+
+def test_middleware_prose_wsgi_is_deprecated() -> None:
+    sys.modules.pop("starlette.middleware.wsgi", None)
+    with pytest.warns(DeprecationWarning, match="a2wsgi"):
+        importlib.import_module("starlette.middleware.wsgi")
