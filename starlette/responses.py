@@ -12,7 +12,7 @@ import warnings
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime, formatdate
-from functools import partial
+from functools import lru_cache, partial
 from mimetypes import guess_type
 from secrets import token_hex
 from typing import Any, Literal
@@ -42,6 +42,15 @@ __all__ = [
 ]
 
 _SAMESITE_VALUES = ("strict", "lax", "none")
+
+
+@lru_cache(maxsize=256)
+def _content_type_header(media_type: str, charset: str) -> bytes:
+    """The encoded Content-Type value for a media type: text types get the charset unless they
+    name one. Computed once per (media type, charset), not per response."""
+    if media_type.startswith("text/") and "charset=" not in media_type.lower():
+        media_type += "; charset=" + charset
+    return media_type.encode("latin-1")
 
 
 class Response:
@@ -94,11 +103,9 @@ class Response:
         ):
             raw_headers.append((b"content-length", str(len(body)).encode("latin-1")))
 
-        content_type = self.media_type
-        if content_type is not None and populate_content_type:
-            if content_type.startswith("text/") and "charset=" not in content_type.lower():
-                content_type += "; charset=" + self.charset
-            raw_headers.append((b"content-type", content_type.encode("latin-1")))
+        media_type = self.media_type
+        if media_type is not None and populate_content_type:
+            raw_headers.append((b"content-type", _content_type_header(media_type, self.charset)))
 
         self.raw_headers = raw_headers
 

@@ -10,6 +10,7 @@ that defines a module-level `app` must have such a check.
 from __future__ import annotations
 
 import ast
+import contextlib
 import contextvars
 import dataclasses
 import json
@@ -47,7 +48,7 @@ from starlette.responses import (
     StreamingResponse,
 )
 from starlette.types import Message, Receive, Scope, Send
-from starlette.routing import NoMatchFound, Route, Router, WebSocketRoute
+from starlette.routing import Mount, NoMatchFound, Route, Router, WebSocketRoute
 from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -1244,3 +1245,87 @@ def test_middleware_prose_wsgi_is_deprecated() -> None:
     sys.modules.pop("starlette.middleware.wsgi", None)
     with pytest.warns(DeprecationWarning, match="a2wsgi"):
         importlib.import_module("starlette.middleware.wsgi")
+
+
+# ---------------------------------------------------------------------------------------------
+# lifespan.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("lifespan-basic")
+def _lifespan_basic(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    with client_factory(module.app) as client:
+        assert client.get("/events").json() == ["startup"]
+    assert module.EVENTS == ["startup", "shutdown"]
+    module.EVENTS.clear()
+    assert client_factory(module.app).get("/events").json() == []
+
+
+@check("lifespan-state")
+def _lifespan_state(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    with client_factory(module.app) as client:
+        assert client.get("/convert/USD?amount=10").json() == {"USD": 10.8}
+        assert client.get("/convert/EUR").json() == {"EUR": 1.0}
+        # The rebinding done by the first request did not leak into the lifespan state.
+        assert client.app_state["started_by"] == "lifespan"
+
+
+def test_lifespan_prose(test_client_factory: TestClientFactory) -> None:
+    """lifespan.md: mounted lifespans are ignored, startup failures, state without server support,
+    and the deprecated forms."""
+    ran: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def inner_lifespan(app: Starlette) -> AsyncIterator[None]:
+        ran.append("inner")
+        yield
+
+    @contextlib.asynccontextmanager
+    async def outer_lifespan(app: Starlette) -> AsyncIterator[None]:
+        ran.append("outer")
+        yield
+
+    inner = Starlette(lifespan=inner_lifespan)
+    with test_client_factory(Starlette(routes=[Mount("/inner", app=inner)], lifespan=outer_lifespan)):
+        pass
+    assert ran == ["outer"]
+
+    @contextlib.asynccontextmanager
+    async def failing(app: Starlette) -> AsyncIterator[None]:
+        raise ConnectionError("database unreachable")
+        yield  # pragma: no cover
+
+    with pytest.raises(ConnectionError, match="database unreachable"):
+        with test_client_factory(Starlette(lifespan=failing)):
+            pass  # pragma: no cover
+
+    with pytest.warns(DeprecationWarning):
+        Starlette(on_startup=[lambda: None])
+    with pytest.raises(AssertionError):
+        Starlette(on_startup=[], lifespan=outer_lifespan)
+
+    async def bare(app: Starlette) -> AsyncIterator[None]:
+        yield
+
+    with pytest.warns(DeprecationWarning):
+        test_client_factory(Starlette(lifespan=bare)).__enter__().__exit__(None, None, None)
+
+
+@pytest.mark.anyio
+async def test_lifespan_prose_state_needs_server_support() -> None:
+    @contextlib.asynccontextmanager
+    async def stateful(app: Starlette) -> AsyncIterator[dict[str, int]]:
+        yield {"answer": 42}
+
+    sent: list[Message] = []
+    incoming = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+    async def receive() -> Message:
+        return next(incoming)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    with pytest.raises(RuntimeError, match='^The server does not support "state" in the lifespan scope.$'):
+        await Starlette(lifespan=stateful)({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    assert sent[0]["type"] == "lifespan.startup.failed"
