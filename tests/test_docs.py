@@ -14,22 +14,27 @@ import contextlib
 import contextvars
 import dataclasses
 import json
+import os
 import datetime
 import importlib
 import re
 import sys
+import threading
 import types
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
+import jinja2
 import pytest
 
 from starlette import status
 from starlette.applications import Starlette
-from starlette.datastructures import FormData
+from starlette.config import Config, EnvironError
+from starlette.datastructures import CommaSeparatedStrings, FormData, Secret
 from starlette.endpoints import WebSocketEndpoint
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.middleware import Middleware
@@ -37,7 +42,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.background import BackgroundTask
+from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     FileResponse,
@@ -49,6 +54,8 @@ from starlette.responses import (
 )
 from starlette.types import Message, Receive, Scope, Send
 from starlette.routing import Mount, NoMatchFound, Route, Router, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
 from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -1329,3 +1336,381 @@ async def test_lifespan_prose_state_needs_server_support() -> None:
     with pytest.raises(RuntimeError, match='^The server does not support "state" in the lifespan scope.$'):
         await Starlette(lifespan=stateful)({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
     assert sent[0]["type"] == "lifespan.startup.failed"
+
+
+# ---------------------------------------------------------------------------------------------
+# background.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("background-single")
+def _background_single(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    response = client_factory(module.app).post("/orders", json={"email": "ada@example.net"})
+    assert (response.status_code, response.json()) == (202, {"order_id": 1001})
+    assert module.OUTBOX == [("ada@example.net", "Thanks for order #1001")]
+
+
+@check("background-many")
+def _background_many(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    assert client_factory(module.app).delete("/accounts/ada").text == "deleted"
+    assert module.AUDIT_LOG == ["ada: account deleted", "cache cleared: user:ada"]
+
+
+def test_background_prose_failures(test_client_factory: TestClientFactory) -> None:
+    ran: list[str] = []
+
+    def first() -> None:
+        ran.append("first")
+        raise OSError("smtp down")
+
+    def second() -> None:
+        ran.append("second")  # pragma: no cover - never runs, which is the point
+
+    async def endpoint(request: Request) -> Response:
+        return PlainTextResponse("accepted", background=BackgroundTasks([BackgroundTask(first), BackgroundTask(second)]))
+
+    app = Starlette(routes=[Route("/", endpoint)])
+    with pytest.raises(OSError, match="smtp down"):
+        test_client_factory(app).get("/")
+    response = test_client_factory(app, raise_server_exceptions=False).get("/")
+    assert (response.status_code, response.text) == (200, "accepted")
+    assert ran == ["first", "first"]
+
+
+# ---------------------------------------------------------------------------------------------
+# config.md
+# ---------------------------------------------------------------------------------------------
+
+_ENV_FILE = re.search(r"```text\n(# Local settings.*?)```", (DOCS / "config.md").read_text(encoding="utf-8"), re.DOTALL)
+assert _ENV_FILE is not None
+
+
+@check("config-settings", files={".env": _ENV_FILE[1]})
+def _config_settings(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    assert module.DEBUG is True
+    assert repr(module.DATABASE_URL) == "Secret('**********')"
+    assert str(module.DATABASE_URL) == "postgresql://shop:hunter2@localhost/shop"
+    assert str(module.SECRET_KEY) == "s3cr3t-s1gn1ng-k3y"
+    assert list(module.ALLOWED_HOSTS) == ["shop.test", "*.shop.test"]
+    assert module.PORT == int(os.environ.get("PORT", "8000"))
+    assert module.SENTRY_DSN == os.environ.get("SENTRY_DSN")
+
+
+@check("config-prefix")
+def _config_prefix(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    assert module.WORKERS == 4
+
+
+@check("config-environ")
+def _config_environ(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    assert module.MODE == "production"
+    assert module.MESSAGE == "Attempting to set environ['MODE'], but the value has already been read."
+    with pytest.raises(EnvironError):
+        del module.environ["MODE"]
+
+
+def test_config_prose(tmp_path: Path) -> None:
+    env_file = tmp_path / "settings.env"
+    env_file.write_text("# comment\n\n  SPACED = ' quoted value '  \nNOT A SETTING\nLEVEL=lätt\n", encoding="latin-1")
+    config = Config(env_file, environ={"FLAG": "Yes", "RETRIES": "three"}, encoding="latin-1")
+    assert config("SPACED") == " quoted value "
+    assert config("LEVEL") == "lätt"
+    assert config("PORT", cast=int, default="8000") == 8000
+    assert config.get("TIMEOUT", cast=float, default=None) is None
+    for value, expected in (("TRUE", True), ("0", False), ("false", False), ("1", True)):
+        assert Config(environ={"B": value})("B", cast=bool) is expected
+    with pytest.raises(ValueError, match="^Config 'FLAG' has value 'yes'. Not a valid bool.$"):
+        config("FLAG", cast=bool)
+    with pytest.raises(ValueError, match="^Config 'RETRIES' has value 'three'. Not a valid int.$"):
+        config("RETRIES", cast=int)
+    with pytest.raises(KeyError, match="Config 'MISSING' is missing, and has no default."):
+        config("MISSING")
+    with pytest.warns(UserWarning, match="not found"):
+        Config(tmp_path / "absent.env")
+    assert bool(Secret("")) is False and bool(Secret("x")) is True
+    hosts = CommaSeparatedStrings('a, "b, c"')
+    assert (list(hosts), len(hosts), hosts[0], list(hosts[1:])) == (["a", "b, c"], 2, "a", ["b, c"])
+    assert repr(CommaSeparatedStrings(["a", "b", "c"])) == "CommaSeparatedStrings(['a', 'b', 'c'])"
+
+
+# ---------------------------------------------------------------------------------------------
+# threadpool.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("threadpool-helpers")
+def _threadpool_helpers(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    response = client_factory(module.app).post("/digest", content=b"one\ntwo\nthree")
+    assert response.json() == {"sha256x1000": module.slow_digest(b"one\ntwo\nthree", 1000), "lines": 3}
+
+
+@check("threadpool-limit")
+def _threadpool_limit(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    with client_factory(module.app) as client:
+        assert client.get("/pool").json() == {"threads": 100}
+
+
+def test_threadpool_prose(test_client_factory: TestClientFactory) -> None:
+    """threadpool.md: which user code runs in a worker thread, and context variables."""
+    loop_thread: list[int] = []
+    seen: dict[str, int] = {}
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+
+    def sync_endpoint(request: Request) -> Response:
+        seen["endpoint"] = threading.get_ident()
+        assert request_id.get() == "set before"
+        raise KeyError("to the handler")
+
+    def sync_handler(request: Request, exc: Exception) -> Response:
+        seen["handler"] = threading.get_ident()
+        return PlainTextResponse("handled", background=BackgroundTask(sync_task))
+
+    def sync_task() -> None:
+        seen["task"] = threading.get_ident()
+
+    def rows() -> Iterator[bytes]:
+        seen["iterator"] = threading.get_ident()
+        yield b"row"
+
+    async def streaming(request: Request) -> Response:
+        return StreamingResponse(rows())
+
+    class SetContext(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            loop_thread.append(threading.get_ident())
+            request_id.set("set before")
+            return await call_next(request)
+
+    app = Starlette(
+        routes=[Route("/sync", sync_endpoint), Route("/stream", streaming)],
+        middleware=[Middleware(SetContext)],
+        exception_handlers={KeyError: sync_handler},
+    )
+    client = test_client_factory(app)
+    assert client.get("/sync").text == "handled"
+    assert client.get("/stream").text == "row"
+    assert set(seen) == {"endpoint", "handler", "task", "iterator"}
+    assert len(loop_thread) == 2 and not set(loop_thread) & set(seen.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# testclient.md: the examples are tests; run them as pytest would (fixtures unwrapped by hand).
+# ---------------------------------------------------------------------------------------------
+
+
+def _run_fixture_test(fixture: Any, test: Callable[..., None], *fixture_args: object) -> None:
+    generator = fixture.__wrapped__(*fixture_args)
+    test(next(generator))
+    with pytest.raises(StopIteration):
+        next(generator)
+
+
+@check("testclient-basic")
+def _testclient_basic(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    module.test_profile()
+    assert client_factory(module.app, client=("10.0.0.7", 4321)).get("/profile").json()["client"] == "10.0.0.7"
+
+
+@check("testclient-lifespan")
+def _testclient_lifespan(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    _run_fixture_test(module.client, module.test_home)
+    with client_factory(module.app) as client:
+        assert client.get("/").text == "hello from the lifespan"
+
+
+@check("testclient-errors")
+def _testclient_errors(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    module.test_crash_raises()
+    module.test_crash_response()
+
+
+@check("testclient-websocket")
+def _testclient_websocket(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    module.test_counter()
+    module.test_counter_refuses_bad_tokens()
+    assert issubclass(WebSocketDenialResponse, WebSocketDisconnect)
+    assert issubclass(WebSocketDenialResponse, httpx.Response)
+
+
+@check("testclient-backends")
+def _testclient_backends(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    for backend in ("asyncio", "trio"):
+        _run_fixture_test(module.client, module.test_home, types.SimpleNamespace(param=backend))
+
+
+@check("testclient-async")
+def _testclient_async(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    for backend in ("asyncio", "trio"):
+        anyio.run(module.test_home, backend=backend)
+
+
+def test_testclient_prose(test_client_factory: TestClientFactory) -> None:
+    """testclient.md: base_url, root_path, the websocket handshake built by httpx."""
+
+    async def where(request: Request) -> Response:
+        return JSONResponse({"secure": request.url.is_secure, "root_path": request.scope["root_path"]})
+
+    async def handshake(websocket: WebSocket) -> None:
+        await websocket.accept(subprotocol="v1", headers=[(b"x-extra", b"1")])
+        await websocket.send_json(
+            {"url": str(websocket.url), "cookie": websocket.cookies.get("c"), "header": websocket.headers.get("x-h")}
+        )
+        await websocket.close()
+
+    app = Starlette(routes=[Route("/where", where), WebSocketRoute("/ws", handshake)])
+    client = test_client_factory(app, base_url="https://shop.test", root_path="/api", headers={"x-h": "h"})
+    assert client.get("/where").json() == {"secure": True, "root_path": "/api"}
+    client.cookies.set("c", "cookie-value")
+    with client.websocket_connect("/ws?x=1", subprotocols=["v1", "v2"]) as session:
+        assert (session.accepted_subprotocol, session.extra_headers) == ("v1", [(b"x-extra", b"1")])
+        received = session.receive_json()
+    assert received["url"].startswith("wss://shop.test/") and received["url"].endswith("/ws?x=1")
+    assert (received["cookie"], received["header"]) == ("cookie-value", "h")
+
+
+# ---------------------------------------------------------------------------------------------
+# staticfiles.md
+# ---------------------------------------------------------------------------------------------
+
+_SITE_FILES = {
+    "static/css/site.css": "body { color: teal; }\n",
+    "site/index.html": "<h1>Home</h1>",
+    "site/404.html": "<h1>No such page</h1>",
+    "site/guide/index.html": "<h1>Guide</h1>",
+    "secret.txt": "do not serve",
+}
+
+
+@check("staticfiles-mount", files=_SITE_FILES)
+def _staticfiles_mount(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    css = client.get("/static/css/site.css")
+    assert (css.text, css.headers["content-type"]) == ("body { color: teal; }\n", "text/css; charset=utf-8")
+    assert client.get("/").text == "<h1>Home</h1>"
+    redirect = client.get("/guide", follow_redirects=False)
+    assert (redirect.status_code, redirect.headers["location"]) == (307, "http://testserver/guide/")
+    assert client.get("/guide").text == "<h1>Guide</h1>"
+    missing = client.get("/missing")
+    assert (missing.status_code, missing.text) == (404, "<h1>No such page</h1>")
+    plain_missing = client.get("/static/css/missing.css")
+    assert (plain_missing.status_code, plain_missing.text) == (404, "Not Found")
+    refused = client.post("/static/css/site.css")
+    assert (refused.status_code, refused.headers["allow"]) == (405, "GET, HEAD")
+    part = client.get("/static/css/site.css", headers={"range": "bytes=0-3"})
+    assert (part.status_code, part.text) == (206, "body")
+    cached = client.get("/static/css/site.css", headers={"if-none-match": css.headers["etag"]})
+    assert (cached.status_code, cached.content) == (304, b"")
+    by_date = client.get("/static/css/site.css", headers={"if-modified-since": css.headers["last-modified"]})
+    assert by_date.status_code == 304
+    etag_wins = client.get(
+        "/static/css/site.css",
+        headers={"if-none-match": '"other"', "if-modified-since": css.headers["last-modified"]},
+    )
+    assert etag_wins.status_code == 200
+    assert module.app.url_path_for("static", path="/css/site.css") == "/static/css/site.css"
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/static/css/site.css"):
+        pass
+
+
+@pytest.mark.anyio
+async def test_staticfiles_prose_paths_outside_are_missing(tmp_path: Path) -> None:
+    (tmp_path / "public").mkdir()
+    (tmp_path / "secret.txt").write_text("do not serve")
+    (tmp_path / "public" / "link.txt").symlink_to(tmp_path / "secret.txt")
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}  # pragma: no cover
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    for follow, path, expected in (
+        (False, "/../secret.txt", 404),
+        (False, "/link.txt", 404),
+        (True, "/link.txt", 200),
+    ):
+        sent.clear()
+        app = StaticFiles(directory=tmp_path / "public", follow_symlink=follow)
+        scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "headers": [], "query_string": b""}
+        try:
+            await app(scope, receive, send)
+        except HTTPException as exc:
+            assert exc.status_code == expected
+        else:
+            assert sent[0]["status"] == expected
+    with pytest.raises(RuntimeError, match="^Directory '.*nowhere' does not exist$"):
+        StaticFiles(directory=tmp_path / "nowhere")
+    with pytest.raises(AssertionError):
+        StaticFiles(packages=["no_such_package_for_docs"])
+
+
+# ---------------------------------------------------------------------------------------------
+# templates.md
+# ---------------------------------------------------------------------------------------------
+
+
+def _text_block_after(page: str, marker: str) -> str:
+    """The ```text block that follows `marker` on a page (files the examples rely on)."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    found = re.search(re.escape(marker) + r".*?```text\n(.*?)```", text, re.DOTALL)
+    assert found is not None, marker
+    return found[1]
+
+
+@check(
+    "templates-basic",
+    files={
+        "templates/layout.html": _text_block_after("templates.md", "Given `templates/layout.html`:"),
+        "templates/recipe.html": _text_block_after("templates.md", "and `templates/recipe.html`:"),
+        "static/site.css": "h1 { font-size: 2em; }\n",
+    },
+)
+def _templates_basic(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    response = client.get("/recipes/pancakes")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "<title>Pancakes - Kitchen notes</title>" in response.text
+    assert "<h1>Pancakes!</h1>" in response.text
+    assert "Rest the batter &lt;at least&gt; 30 minutes." in response.text
+    assert 'href="http://testserver/static/site.css"' in response.text
+    assert 'href="http://testserver/recipes/pancakes"' in response.text
+    assert getattr(response, "template").name == "recipe.html"
+    context = getattr(response, "context")
+    assert context["recipe"]["title"] == "Pancakes" and context["site_name"] == "Kitchen notes"
+    assert context["request"].url.path == "/recipes/pancakes"
+    omelette = client.get("/recipes/omelette")
+    assert (getattr(omelette, "template").name, getattr(omelette, "context")["recipe"]["title"]) == (
+        "recipe.html",
+        "Omelette",
+    )
+    missing = client.get("/recipes/soup")
+    assert missing.status_code == 404 and "Unknown recipe" in missing.text
+    assert client.get("/static/site.css").status_code == 200
+
+
+@check("templates-env")
+def _templates_env(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    response = client_factory(module.app).get("/hello?name=<Ada>")
+    assert response.text == "Hello <Ada>, you are visitor 7."
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "url_for" in module.environment.globals
+
+
+def test_templates_prose(tmp_path: Path, test_client_factory: TestClientFactory) -> None:
+    (tmp_path / "page.html").write_text("{{ request.url.path }} {{ extra }}")
+    with pytest.raises(AssertionError):
+        Jinja2Templates()
+    with pytest.raises(AssertionError):
+        Jinja2Templates(directory=tmp_path, env=jinja2.Environment())  # type: ignore[call-overload]  # the documented error
+    with pytest.warns(DeprecationWarning):
+        Jinja2Templates(directory=tmp_path, auto_reload=True)
+    templates = Jinja2Templates(directory=[tmp_path / "missing", tmp_path])
+
+    async def old_style(request: Request) -> Response:
+        return templates.TemplateResponse("page.html", {"request": request, "extra": "old"})
+
+    client = test_client_factory(Starlette(routes=[Route("/old", old_style)]))
+    with pytest.warns(DeprecationWarning):
+        assert client.get("/old").text == "/old old"

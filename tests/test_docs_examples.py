@@ -1816,7 +1816,9 @@ def test_exceptions_debug_traceback_instead_of_500_handler(test_client_factory: 
 
 
 def test_exceptions_http_exception_json_handler_with_headers(test_client_factory: TestClientFactory) -> None:
-    async def http_exception(request: Request, exc: Exception) -> Response:
+    async def http_exception(
+        request: Request, exc: Exception
+    ) -> JSONResponse:  # 0.47.1: precise return types type-check
         assert isinstance(exc, HTTPException)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
@@ -1868,7 +1870,7 @@ def test_exceptions_handler_for_custom_exception_class_and_subclasses(test_clien
     class NotEnoughCoffee(AppError):
         pass
 
-    def app_error(request: Request, exc: Exception) -> Response:
+    def app_error(request: Request, exc: Exception) -> PlainTextResponse:
         return PlainTextResponse(f"app error: {type(exc).__name__}", status_code=503)
 
     async def endpoint(request: Request) -> Response:
@@ -4729,3 +4731,78 @@ def test_testclient_stream_api(test_client_factory: TestClientFactory) -> None:
     with test_client_factory(app).stream("GET", "/") as response:
         assert response.status_code == 200
         assert b"".join(response.iter_bytes()) == b"chunk0;chunk1;chunk2;"
+
+
+def test_routing_mounted_router_not_found_uses_app_handlers(test_client_factory: TestClientFactory) -> None:
+    async def not_found_json(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": "custom not found"}, status_code=404)
+
+    app = Starlette(
+        routes=[
+            Mount("/r", app=Router(routes=[Route("/x", echo_path)])),
+            Host("api.example.org", app=Router(routes=[Route("/", echo_path)])),
+        ],
+        exception_handlers={404: not_found_json},
+    )
+    client = test_client_factory(app)
+    assert client.get("/r/x").text == "/r/x"
+    assert client.get("/r/missing").json() == {"detail": "custom not found"}
+    assert client.get("/missing", headers={"host": "api.example.org"}).json() == {"detail": "custom not found"}
+
+
+def test_exceptions_sync_500_handler(test_client_factory: TestClientFactory) -> None:
+    def handler(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse(f"sync 500 handler: {exc}", status_code=500)
+
+    app = Starlette(routes=[Route("/crash", crash)], exception_handlers={500: handler})
+    response = test_client_factory(app, raise_server_exceptions=False).get("/crash")
+    assert (response.status_code, response.text) == (500, "sync 500 handler: boom")
+
+
+def test_requests_large_upload_is_spooled_and_complete(test_client_factory: TestClientFactory) -> None:
+    import hashlib
+
+    payload = bytes(range(256)) * 8192  # 2 MiB: larger than the in-memory spool and the part limit
+
+    async def endpoint(request: Request) -> JSONResponse:
+        async with request.form() as form:
+            upload = form["f"]
+            assert isinstance(upload, UploadFile)
+            data = await upload.read()
+            return JSONResponse({"size": upload.size, "sha": hashlib.sha256(data).hexdigest()})
+
+    app = Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    response = test_client_factory(app).post("/", files={"f": ("big.bin", payload, "application/octet-stream")})
+    assert response.json() == {"size": len(payload), "sha": hashlib.sha256(payload).hexdigest()}
+
+
+def test_requests_default_field_limit_is_1000(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> PlainTextResponse:
+        async with request.form() as form:
+            return PlainTextResponse(str(len(form.multi_items())))
+
+    app = Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    client = test_client_factory(app)
+    ok = client.post("/", data={f"k{i}": "v" for i in range(1000)}, files={"f": ("f.txt", b"x")})
+    assert ok.text == "1001"
+    too_many = client.post("/", data={f"k{i}": "v" for i in range(1001)}, files={"f": ("f.txt", b"x")})
+    assert (too_many.status_code, too_many.text) == (400, "Too many fields. Maximum number of fields is 1000.")
+
+
+def test_testclient_websocket_handshake_headers(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive=receive, send=send)
+        await websocket.accept()
+        headers = websocket.headers
+        await websocket.send_json(
+            {
+                "protocol": headers.get("sec-websocket-protocol"),
+                "connection": headers.get("connection", "").lower(),
+                "has_key": "sec-websocket-key" in headers,
+                "version": headers.get("sec-websocket-version"),
+            }
+        )
+        await websocket.close()
+
+    with test_client_factory(app).websocket_connect("/", subprotocols=["a", "b"]) as session:
+        assert session.receive_json() == {"protocol": "a, b", "connection": "upgrade", "has_key": True, "version": "13"}
