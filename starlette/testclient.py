@@ -576,7 +576,7 @@ class TestClient(httpx.Client):
             self.request("GET", url, headers=headers, extensions=extensions, **kwargs)
         except _Upgrade as upgrade:
             return WebSocketTestSession(self.app, upgrade.scope, self._portal_factory)
-        raise RuntimeError("Expected a websocket upgrade.")  # pragma: no cover - the transport always upgrades
+        raise RuntimeError("Expected a websocket upgrade.")
 
     def __enter__(self) -> Self:
         with contextlib.ExitStack() as stack:

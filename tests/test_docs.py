@@ -29,6 +29,7 @@ from typing import Any
 import anyio
 import httpx
 import jinja2
+import yaml
 import pytest
 
 from starlette import status
@@ -1714,3 +1715,25 @@ def test_templates_prose(tmp_path: Path, test_client_factory: TestClientFactory)
     client = test_client_factory(Starlette(routes=[Route("/old", old_style)]))
     with pytest.warns(DeprecationWarning):
         assert client.get("/old").text == "/old old"
+
+
+# ---------------------------------------------------------------------------------------------
+# schemas.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("schemas-generator")
+def _schemas_generator(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    expected = ast.literal_eval(_text_block_after("schemas.md", "`schemas.get_schema(routes=app.routes)` gives:"))
+    assert module.schemas.get_schema(routes=module.app.routes) == expected
+    client = client_factory(module.app)
+    served = client.get("/openapi.yaml")
+    assert served.headers["content-type"] == "application/vnd.oai.openapi"
+    assert yaml.safe_load(served.text) == expected
+    assert client.post("/v1/books/3/loan").json() == {"loaned": 3}
+    endpoints = module.schemas.get_endpoints(module.app.routes)
+    assert [(e.path, e.http_method) for e in endpoints] == [
+        ("/v1/books", "get"),
+        ("/v1/books/{book_id}/loan", "post"),
+        ("/health", "get"),
+    ]

@@ -1369,3 +1369,11 @@ def test_is_disconnected_after_the_response_is_complete(test_client_factory: Tes
 
     assert test_client_factory(app).get("/").text == "ok"
     assert results == [False, True]
+
+
+def test_websocket_connect_through_a_transport_that_does_not_upgrade(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(EchoApp())
+    # A transport other than the TestClient's own (as httpx mounts allow) answers plain HTTP.
+    client._transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    with pytest.raises(RuntimeError, match="Expected a websocket upgrade."):
+        client.websocket_connect("/")
