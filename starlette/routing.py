@@ -374,6 +374,20 @@ class WebSocketRoute(BaseRoute):
         return f"{type(self).__name__}(path={self.path!r}, name={self.name!r})"
 
 
+def _child_url_path_for(
+    routes: Sequence[BaseRoute] | None, name: str, path_params: dict[str, Any], own_params: Collection[str]
+) -> URLPath | None:
+    """The URL path of the first child route that can build `name` from the parameters that are
+    not the parent's own (Mount and Host reverse through their children this way)."""
+    child_params = {key: value for key, value in path_params.items() if key not in own_params}
+    for route in routes or []:
+        try:
+            return route.url_path_for(name, **child_params)
+        except NoMatchFound:
+            continue
+    return None
+
+
 class Mount(BaseRoute):
     """A sub-application (`app=`) or a group of routes (`routes=`) under a path prefix.
 
@@ -438,12 +452,8 @@ class Mount(BaseRoute):
             own["path"] = ""
             prefix, _ = replace_params(self.path_format, self.param_convertors, own)
             prefix = prefix.rstrip("/")
-            child_params = {key: value for key, value in path_params.items() if key not in own_params}
-            for route in self.routes or []:
-                try:
-                    url = route.url_path_for(child_name, **child_params)
-                except NoMatchFound:
-                    continue
+            url = _child_url_path_for(self.routes, child_name, path_params, own_params)
+            if url is not None:
                 return URLPath(path=prefix + str(url), protocol=url.protocol, host=url.host)
         raise NoMatchFound(name, path_params)
 
@@ -502,12 +512,8 @@ class Host(BaseRoute):
             host, _ = replace_params(
                 self.host_format, self.param_convertors, {key: path_params[key] for key in own_params}
             )
-            child_params = {key: value for key, value in path_params.items() if key not in own_params}
-            for route in self.routes or []:
-                try:
-                    url = route.url_path_for(child_name, **child_params)
-                except NoMatchFound:
-                    continue
+            url = _child_url_path_for(self.routes, child_name, path_params, own_params)
+            if url is not None:
                 return URLPath(path=str(url), protocol=url.protocol, host=host)
         raise NoMatchFound(name, path_params)
 

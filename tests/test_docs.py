@@ -39,12 +39,21 @@ from starlette.datastructures import CommaSeparatedStrings, FormData, Secret
 from starlette.endpoints import WebSocketEndpoint
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.authentication import (
+    AuthCredentials,
+    AuthenticationBackend,
+    BaseUser,
+    SimpleUser,
+    UnauthenticatedUser,
+    requires,
+)
 from starlette.background import BackgroundTask, BackgroundTasks
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import (
     FileResponse,
     JSONResponse,
@@ -1737,3 +1746,79 @@ def _schemas_generator(module: types.ModuleType, client_factory: TestClientFacto
         ("/v1/books/{book_id}/loan", "post"),
         ("/health", "get"),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# authentication.md
+# ---------------------------------------------------------------------------------------------
+
+
+@check("authentication-backend")
+def _authentication_backend(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    assert client.get("/whoami").json() == {"authenticated": False, "name": "", "scopes": []}
+    reader = {"authorization": "Bearer t-reader"}
+    admin = {"authorization": "Bearer t-admin"}
+    assert client.get("/whoami", headers=admin).json() == {
+        "authenticated": True,
+        "name": "grace",
+        "scopes": ["authenticated", "admin"],
+    }
+    invalid = client.get("/whoami", headers={"authorization": "Bearer forged"})
+    assert (invalid.status_code, invalid.text) == (400, "Invalid bearer token")
+    assert client.get("/reports").status_code == 403
+    assert client.get("/reports", headers=reader).text == "reports for ada"
+    assert client.get("/admin", headers=reader).status_code == 404
+    assert client.get("/admin", headers=admin).text == "admin panel"
+
+
+@check("authentication-redirect")
+def _authentication_redirect(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    client = client_factory(module.app)
+    redirect = client.get("/dashboard?tab=2", follow_redirects=False)
+    assert redirect.status_code == 303
+    assert redirect.headers["location"] == "http://testserver/login?next=http%3A%2F%2Ftestserver%2Fdashboard%3Ftab%3D2"
+    assert client.get("/dashboard?tab=2").text == "please log in, then go back to http://testserver/dashboard?tab=2"
+    client.cookies.set("user", "ada")
+    assert client.get("/dashboard").text == "dashboard of ada"
+
+
+@check("authentication-on-error")
+def _authentication_on_error(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    response = client_factory(module.app).get("/")
+    assert (response.status_code, response.json()) == (401, {"error": "This service is closed"})
+    assert response.headers["www-authenticate"] == "Bearer"
+    with pytest.raises(WebSocketDisconnect), client_factory(module.app).websocket_connect("/"):
+        pass
+
+
+def test_authentication_prose(test_client_factory: TestClientFactory) -> None:
+    class Anonymous(AuthenticationBackend):
+        async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+            return None
+
+    @requires("authenticated")
+    async def live(websocket: WebSocket) -> None:
+        await websocket.accept()  # pragma: no cover
+
+    @requires("authenticated")
+    def sync_page(request: Request) -> Response:
+        return PlainTextResponse("never")  # pragma: no cover
+
+    app = Starlette(
+        routes=[WebSocketRoute("/live", live), Route("/sync", sync_page)],
+        middleware=[Middleware(AuthenticationMiddleware, backend=Anonymous())],
+    )
+    client = test_client_factory(app)
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/live"):
+        pass
+    assert client.get("/sync").status_code == 403
+    with pytest.raises(Exception, match='No "request" or "websocket" argument'):
+
+        @requires("authenticated")
+        async def wrong(conn: Request) -> Response:
+            return PlainTextResponse("never")  # pragma: no cover
+
+    with pytest.raises(NotImplementedError):
+        SimpleUser("ada").identity  # noqa: B018
+    assert (UnauthenticatedUser().is_authenticated, UnauthenticatedUser().display_name) == (False, "")
