@@ -206,7 +206,7 @@ def _dumps(value: object) -> bytes:
 
 
 async def _read_body(receive: Receive) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         chunks.append(message.get("body", b""))
@@ -240,7 +240,8 @@ async def raw_app(scope: Scope, receive: Receive, send: Send) -> None:
         pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         params = dict(pairs)
         tags = [value for key, value in pairs if key == "tag"]
-        await _respond(send, 200, _dumps({"q": params["q"], "page": int(params.get("page", "1")), "tags": tags}), _JSON, [])
+        result = {"q": params["q"], "page": int(params.get("page", "1")), "tags": tags}
+        await _respond(send, 200, _dumps(result), _JSON, [])
     elif path == "/items" and method == "POST":
         item = json.loads(await _read_body(receive))
         await _respond(send, 200, _dumps({"id": 1, **item}), _JSON, [])

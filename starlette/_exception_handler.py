@@ -8,13 +8,14 @@ that routes, mounts or single routes add.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -56,6 +57,94 @@ async def _call_handler(handler: ExceptionHandler, conn: Request | WebSocket, ex
     return await run_in_threadpool(func, conn, exc)
 
 
+class ResponseStartTracker:
+    """A `send` that notes whether `http.response.start` went through it.
+
+    Theory of operation: `ServerErrorMiddleware`, `ExceptionMiddleware` and every endpoint run by
+    `request_response` must know, when an exception reaches them, whether the response has
+    started (then no error response may be sent). Rather than each wrapping `send` again (three
+    extra calls per message), a layer that is handed a tracker uses it as its own: the layers
+    are usually nested directly (routing passes `send` through), so the same messages go through
+    the one tracker and its flag is the flag each layer would have kept.
+    """
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
+def track_response_start(send: Send) -> ResponseStartTracker:
+    """`send` itself when it is a tracker already, else a tracker around it."""
+    if type(send) is ResponseStartTracker:
+        return send
+    return ResponseStartTracker(send)
+
+
+async def _respond_to_exception(
+    exc: Exception,
+    handler: ExceptionHandler,
+    conn: Request | WebSocket,
+    scope: Scope,
+    receive: Receive,
+    sender: ResponseStartTracker,
+) -> None:
+    if sender.started:
+        raise RuntimeError(_RESPONSE_STARTED) from exc
+    response = await _call_handler(handler, conn, exc)
+    if response is not None:
+        await response(scope, receive, sender)
+
+
+async def call_http_app_handling_exceptions(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    handlers: tuple[ExceptionHandlers, StatusHandlers],
+    request: Request | WebSocket | None = None,
+) -> None:
+    """Run the HTTP `app` with `handlers` applied to what it raises: what
+    `wrap_app_handling_exceptions(app, request)(scope, receive, send)` does, without building a
+    wrapper per request. When `request` is None one is built only if a handler needs it."""
+    sender = track_response_start(send)
+    try:
+        await app(scope, receive, sender)
+    except Exception as exc:
+        handler = _lookup_exception_handler(exc, *handlers)
+        if handler is None:
+            raise
+        conn = Request(scope, receive, send) if request is None else request
+        await _respond_to_exception(exc, handler, conn, scope, receive, sender)
+
+
+async def call_endpoint_handling_exceptions(
+    endpoint: Callable[[Request], Awaitable[Response]],
+    request: Request,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    handlers: tuple[ExceptionHandlers, StatusHandlers],
+) -> None:
+    """Call `endpoint(request)` and send its response, with `handlers` applied to what either
+    raises (`request_response` without a wrapper app per request)."""
+    sender = track_response_start(send)
+    try:
+        response = await endpoint(request)
+        await response(scope, receive, sender)
+    except Exception as exc:
+        handler = _lookup_exception_handler(exc, *handlers)
+        if handler is None:
+            raise
+        await _respond_to_exception(exc, handler, request, scope, receive, sender)
+
+
 def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASGIApp:
     """Wrap `app` so that exceptions it raises are given to the matching handler from
     `scope["starlette.exception_handlers"]` (looked up by status code for `HTTPException`,
@@ -70,25 +159,7 @@ def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASG
     if conn.scope["type"] == "http":
 
         async def wrapped_http_app(scope: Scope, receive: Receive, send: Send) -> None:
-            response_started = False
-
-            async def sender(message: Message) -> None:
-                nonlocal response_started
-                if message["type"] == "http.response.start":
-                    response_started = True
-                await send(message)
-
-            try:
-                await app(scope, receive, sender)
-            except Exception as exc:
-                handler = _lookup_exception_handler(exc, exception_handlers, status_handlers)
-                if handler is None:
-                    raise
-                if response_started:
-                    raise RuntimeError(_RESPONSE_STARTED) from exc
-                response = await _call_handler(handler, conn, exc)
-                if response is not None:
-                    await response(scope, receive, sender)
+            await call_http_app_handling_exceptions(app, scope, receive, send, handlers, conn)
 
         return wrapped_http_app
 

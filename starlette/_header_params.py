@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from urllib.parse import unquote_to_bytes
 
@@ -14,15 +15,35 @@ _PARAM = re.compile(r';\s*([^\s;="]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)', re.DOTAL
 _QUOTED_PAIR = re.compile(r'\\([\\"])')
 
 
+# Codecs that Python counts as text encodings but that are no charset a client may name: they
+# interpret backslash escapes (warning about unknown ones) or raise a bare UnicodeError.
+_NOT_CHARSETS = frozenset({"idna", "punycode", "raw-unicode-escape", "undefined", "unicode-escape"})
+
+
+def lookup_charset(name: str) -> str | None:
+    """The codec name of the charset called `name` (client input), or None when Python has no
+    such text charset."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return None
+    if not info._is_text_encoding or info.name in _NOT_CHARSETS:
+        return None
+    return info.name
+
+
 def _decode_ext_value(value: str) -> str | None:
     """Decode an RFC 5987 `charset'language'percent-encoded` value, or None if malformed."""
     charset, sep, rest = value.partition("'")
     _language, sep2, encoded = rest.partition("'")
     if not sep or not sep2:
         return None
+    codec = lookup_charset(charset or "utf-8")
+    if codec is None:
+        return None
     try:
-        return unquote_to_bytes(encoded).decode(charset or "utf-8")
-    except (LookupError, UnicodeDecodeError):
+        return unquote_to_bytes(encoded).decode(codec)
+    except UnicodeDecodeError:
         return None
 
 

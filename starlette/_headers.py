@@ -92,7 +92,7 @@ class Headers(Mapping[str, str]):
                 return True
         return False
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
 
     def __len__(self) -> int:

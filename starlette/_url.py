@@ -9,6 +9,7 @@ reads of one request (and of requests for the same URL) parse once. Every transf
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit as _urlsplit
@@ -20,6 +21,28 @@ urlsplit = functools.lru_cache(maxsize=1024)(_urlsplit)
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _SECURE_SCHEMES = frozenset(("https", "wss"))
+
+
+# Theory of operation: a Host header is client input. One that is no `host[:port]` (unbalanced
+# or invalid IPv6 brackets, a port that is not a number in 0-65535) would make every component
+# of the URL raise ValueError, a 500 wherever the URL is read; one holding "/", "?", "#" or "@"
+# would move the path into the host or invent userinfo. Such a header is ignored: the URL is
+# built as if there were none (from the server address). Plain `name[:port]` values, nearly
+# all of them, are accepted by one regex match; others are checked by parsing them.
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]*(?::[0-9]{1,4})?")
+_MISPLACED_IN_HOST = re.compile(r"[/?#@]")
+
+
+def _usable_host(host: str) -> bool:
+    if _PLAIN_HOST.fullmatch(host):
+        return True
+    if _MISPLACED_IN_HOST.search(host):
+        return False
+    try:
+        _ = _urlsplit("//" + host).port  # ValueError for bad brackets or a bad port
+    except ValueError:
+        return False
+    return True
 
 
 def _decode_query(query_string: bytes) -> str:
@@ -53,6 +76,8 @@ class URL:
             for key, value in scope.get("headers", ()):
                 if key == b"host":
                     host_header = value.decode("latin-1")
+                    if not _usable_host(host_header):
+                        host_header = None
                     break
 
             if host_header is not None:

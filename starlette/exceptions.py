@@ -8,6 +8,11 @@ from collections.abc import Mapping
 
 __all__ = ("HTTPException", "WebSocketException")
 
+# `HTTPStatus(code).phrase` for every standard code, without an enum lookup per exception (a
+# 404 from the router raises one per request). Other codes still go through `HTTPStatus`,
+# which raises ValueError for codes it does not know.
+_PHRASES = {status.value: status.phrase for status in http.HTTPStatus}
+
 
 class HTTPException(Exception):
     """An error that should become an HTTP response with `status_code`, `detail` as the body
@@ -15,7 +20,8 @@ class HTTPException(Exception):
 
     def __init__(self, status_code: int, detail: str | None = None, headers: Mapping[str, str] | None = None) -> None:
         if detail is None:
-            detail = http.HTTPStatus(status_code).phrase
+            phrase = _PHRASES.get(status_code)
+            detail = http.HTTPStatus(status_code).phrase if phrase is None else phrase
         # `args` lets pickle (and copy) rebuild the exception; headers travel in `__dict__`.
         super().__init__(status_code, detail)
         self.status_code = status_code

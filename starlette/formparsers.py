@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import codecs
 import importlib
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
@@ -14,7 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, BinaryIO, cast
 from urllib.parse import unquote_to_bytes
 
-from starlette._header_params import parse_header_params as _parse_header_params
+from starlette._header_params import lookup_charset as _lookup_charset, parse_header_params as _parse_header_params
 from starlette.datastructures import FormData, Headers, UploadFile
 
 __all__ = ("FormMessage", "FormParser", "MultiPartException", "MultiPartParser", "MultipartPart")
@@ -77,7 +76,7 @@ def _user_safe_decode(src: bytes | bytearray, codec: str) -> str:
     byte to a character, so nothing is lost) when they are not valid in it or it is unknown."""
     try:
         return src.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):
         return src.decode("latin-1")
 
 
@@ -214,7 +213,8 @@ class MultiPartParser:
     with the charset of the Content-Type (UTF-8 by default, or the value of a `_charset_`
     field for the fields after it), falling back to latin-1 for bytes invalid in it.
 
-    Raises MultiPartException for a malformed body, a missing boundary or field name, more
+    Raises MultiPartException for a malformed body (one that ends before its closing
+    delimiter included; an empty body is an empty form), a missing boundary or field name, more
     than `max_files` uploads or `max_fields` fields, or a field larger than `max_part_size`
     bytes; the files already created are then closed.
     """
@@ -336,10 +336,9 @@ class MultiPartParser:
         """The body is complete."""
 
     def _use_charset(self, charset: str) -> None:
-        try:
-            self._charset = codecs.lookup(charset.strip()).name
-        except LookupError:
-            pass
+        codec = _lookup_charset(charset.strip())
+        if codec is not None:
+            self._charset = codec
 
     async def parse(self) -> FormData:
         """Read the whole stream and return its fields and files, in order."""
@@ -348,6 +347,15 @@ class MultiPartParser:
         boundary = params.get("boundary")
         if not boundary:
             raise MultiPartException("Missing boundary in multipart.")
+        # A body that stops before its closing delimiter is malformed (its last part may be
+        # cut short, later ones missing); only an empty body is an empty form.
+        received = ended = False
+
+        def on_end() -> None:
+            nonlocal ended
+            ended = True
+            self.on_end()
+
         try:
             try:
                 parser = multipart.MultipartParser(
@@ -360,25 +368,26 @@ class MultiPartParser:
                         "on_header_value": self.on_header_value,
                         "on_header_end": self.on_header_end,
                         "on_headers_finished": self.on_headers_finished,
-                        "on_end": self.on_end,
+                        "on_end": on_end,
                     },
                 )
                 # Closed on exit, so that a parse stopped early does not leave it suspended.
                 async with aclosing(self.stream) as stream:
                     async for chunk in stream:
-                        parser.write(chunk)
-                        await self._flush_files()
+                        if chunk:
+                            received = True
+                            parser.write(chunk)
+                            await self._flush_files()
                 parser.finalize()
                 await self._flush_files()
             except _FormParserError as exc:
                 raise MultiPartException(f"Malformed multipart body: {exc}")
+            if received and not ended:
+                raise MultiPartException("Malformed multipart body: the body ended before the closing boundary.")
         except BaseException:
             for upload in self._files:
                 upload.file.close()
             raise
-        unfinished = self._current_part.file
-        if unfinished is not None:  # the body ended inside a file part
-            unfinished.file.close()
         return FormData(self.items)
 
     async def _flush_files(self) -> None:

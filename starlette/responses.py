@@ -6,6 +6,7 @@ import hashlib
 import http.cookies
 import json
 import os
+import re
 import stat
 import sys
 import warnings
@@ -42,6 +43,14 @@ __all__ = [
 ]
 
 _SAMESITE_VALUES = ("strict", "lax", "none")
+# What a cookie attribute value must not hold (RFC 6265 section 4.1.1): ";" would start another
+# attribute, and control characters (CR/LF above all) would end the header.
+_COOKIE_ATTRIBUTE_BREAKERS = re.compile(r"[\x00-\x1f\x7f;]")
+
+
+def _check_cookie_attribute(name: str, value: str) -> None:
+    if _COOKIE_ATTRIBUTE_BREAKERS.search(value):
+        raise ValueError(f"The cookie {name} must not contain ';' or control characters: {value!r}")
 
 
 @lru_cache(maxsize=256)
@@ -131,7 +140,12 @@ class Response:
         samesite: Literal["lax", "strict", "none"] | None = "lax",
         partitioned: bool = False,
     ) -> None:
-        """Add a `Set-Cookie` header (built with `http.cookies` quoting and attribute rules)."""
+        """Add a `Set-Cookie` header (built with `http.cookies` quoting and attribute rules).
+
+        The value is quoted as needed, so it cannot break the header; an invalid `key` raises
+        `http.cookies.CookieError`, and a `path`, `domain` or `expires` text holding `;` or a
+        control character raises ValueError (either would inject attributes or headers).
+        """
         cookie: http.cookies.BaseCookie[str] = http.cookies.SimpleCookie()
         cookie[key] = value
         morsel = cookie[key]
@@ -141,10 +155,14 @@ class Response:
             if isinstance(expires, datetime):
                 morsel["expires"] = format_datetime(expires, usegmt=True)
             else:
+                if isinstance(expires, str):
+                    _check_cookie_attribute("expires", expires)
                 morsel["expires"] = expires
         if path is not None:
+            _check_cookie_attribute("path", path)
             morsel["path"] = path
         if domain is not None:
+            _check_cookie_attribute("domain", domain)
             morsel["domain"] = domain
         if secure:
             morsel["secure"] = True
@@ -219,13 +237,13 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         """Serialise `content` (non-ASCII kept as is, NaN and infinities rejected)."""
-        return json.dumps(
-            content,
-            ensure_ascii=False,
-            allow_nan=False,
-            indent=None,
-            separators=(",", ":"),
-        ).encode("utf-8")
+        return _json_encode(content).encode("utf-8")
+
+
+# What `json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))`
+# does, without building a new `JSONEncoder` for every response (json.dumps only reuses its
+# default encoder when called without options).
+_json_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode
 
 
 class RedirectResponse(Response):

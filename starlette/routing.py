@@ -13,7 +13,10 @@ from enum import Enum
 from re import Pattern
 from typing import Any, TypeVar, cast
 
-from starlette._exception_handler import wrap_app_handling_exceptions
+from starlette._exception_handler import (
+    call_endpoint_handling_exceptions as _call_endpoint_handling_exceptions,
+    wrap_app_handling_exceptions,
+)
 from starlette._lifespan import (
     HandlersLifespan as _HandlersLifespan,
     lifespan_context as _lifespan_context,
@@ -119,6 +122,13 @@ class Match(Enum):
     FULL = 2
 
 
+# The members as module globals: on Python < 3.12 `Match.FULL` is a slow class attribute lookup,
+# and routing uses them several times per request.
+_MATCH_NONE = Match.NONE
+_MATCH_PARTIAL = Match.PARTIAL
+_MATCH_FULL = Match.FULL
+
+
 def iscoroutinefunction_or_partial(obj: Any) -> bool:
     """Deprecated: whether `obj` (or the function inside nested partials) is a coroutine function."""
     warnings.warn(
@@ -147,12 +157,12 @@ def request_response(func: Callable[[Request], Awaitable[Response] | Response]) 
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, send)
-
-        async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+        handlers = scope.get("starlette.exception_handlers")
+        if handlers is None:
             response = await call(request)
             await response(scope, receive, send)
-
-        await wrap_app_handling_exceptions(respond, request)(scope, receive, send)
+        else:
+            await _call_endpoint_handling_exceptions(call, request, scope, receive, send, handlers)
 
     return app
 
@@ -202,11 +212,12 @@ def _converted(
     if match is None:
         return None
     path_params = dict(scope.get("path_params", {}))
-    try:
-        for name, value in match.groupdict().items():
-            path_params[name] = convertors[name].convert(value)
-    except ValueError:
-        return None
+    if convertors:
+        try:
+            for name, value in match.groupdict().items():
+                path_params[name] = convertors[name].convert(value)
+        except ValueError:
+            return None
     return path_params
 
 
@@ -229,7 +240,7 @@ class BaseRoute:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match, child_scope = self.matches(scope)
-        if match is Match.NONE:
+        if match is _MATCH_NONE:
             if scope["type"] == "http":
                 response = PlainTextResponse("Not Found", status_code=404)
                 await response(scope, receive, send)
@@ -290,10 +301,11 @@ class Route(BaseRoute):
             path_params = _converted(self.path_regex.match(get_route_path(scope)), self.param_convertors, scope)
             if path_params is not None:
                 child_scope = {"endpoint": self.endpoint, "path_params": path_params}
-                if self.methods and scope["method"] not in self.methods:
-                    return Match.PARTIAL, child_scope
-                return Match.FULL, child_scope
-        return Match.NONE, {}
+                methods = self.methods
+                if methods and scope["method"] not in methods:
+                    return _MATCH_PARTIAL, child_scope
+                return _MATCH_FULL, child_scope
+        return _MATCH_NONE, {}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         if name != self.name or path_params.keys() != self.param_convertors.keys():
@@ -355,8 +367,8 @@ class WebSocketRoute(BaseRoute):
         if scope["type"] == "websocket":
             path_params = _converted(self.path_regex.match(get_route_path(scope)), self.param_convertors, scope)
             if path_params is not None:
-                return Match.FULL, {"endpoint": self.endpoint, "path_params": path_params}
-        return Match.NONE, {}
+                return _MATCH_FULL, {"endpoint": self.endpoint, "path_params": path_params}
+        return _MATCH_NONE, {}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         if name != self.name or path_params.keys() != self.param_convertors.keys():
@@ -435,8 +447,8 @@ class Mount(BaseRoute):
                     "root_path": root_path + matched_path,
                     "endpoint": self.app,
                 }
-                return Match.FULL, child_scope
-        return Match.NONE, {}
+                return _MATCH_FULL, child_scope
+        return _MATCH_NONE, {}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         own_params = self.param_convertors.keys() - {"path"}
@@ -496,8 +508,8 @@ class Host(BaseRoute):
         if scope["type"] in ("http", "websocket"):
             path_params = _converted(self.host_regex.match(_request_host(scope)), self.param_convertors, scope)
             if path_params is not None:
-                return Match.FULL, {"path_params": path_params, "endpoint": self.app}
-        return Match.NONE, {}
+                return _MATCH_FULL, {"path_params": path_params, "endpoint": self.app}
+        return _MATCH_NONE, {}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         own_params = self.param_convertors.keys()
@@ -640,11 +652,11 @@ class Router:
         partial_scope: Scope = {}
         for route in self._candidates(route_path):
             match, child_scope = route.matches(scope)
-            if match is Match.FULL:
+            if match is _MATCH_FULL:
                 scope.update(child_scope)
                 await route.handle(scope, receive, send)
                 return
-            if match is Match.PARTIAL and partial is None:
+            if match is _MATCH_PARTIAL and partial is None:
                 partial, partial_scope = route, child_scope
 
         if partial is not None:
@@ -660,7 +672,7 @@ class Router:
                 redirect_scope["path"] = redirect_scope["path"] + "/"
             for route in self._candidates(get_route_path(redirect_scope)):
                 match, _ = route.matches(redirect_scope)
-                if match is not Match.NONE:
+                if match is not _MATCH_NONE:
                     response = RedirectResponse(url=str(URL(scope=redirect_scope)))
                     await response(scope, receive, send)
                     return

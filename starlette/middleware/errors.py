@@ -17,11 +17,12 @@ from starlette._debug_page import (
     STYLES as STYLES,
     TEMPLATE as TEMPLATE,
 )
+from starlette._exception_handler import track_response_start as _track_response_start
 from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, ExceptionHandler, Message as Message, Receive, Scope, Send
 
 
 def _exception_type_name(exc: BaseException) -> str:
@@ -53,17 +54,11 @@ class ServerErrorMiddleware:
             await self.app(scope, receive, send)
             return
 
-        response_started = False
-
-        async def _send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
+        sender = _track_response_start(send)
         try:
-            await self.app(scope, receive, _send)
+            await self.app(scope, receive, sender)
         except Exception as exc:
+            response_started = sender.started
             request = Request(scope)
             response: Response | None = None
             if self.debug:

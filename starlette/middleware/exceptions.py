@@ -9,6 +9,7 @@ from typing import Any
 from starlette._exception_handler import (
     ExceptionHandlers,
     StatusHandlers,
+    call_http_app_handling_exceptions,
     wrap_app_handling_exceptions,
 )
 from starlette.exceptions import HTTPException, WebSocketException
@@ -60,14 +61,15 @@ class ExceptionMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope_type = scope["type"]
         if scope_type == "http":
-            conn: Request | WebSocket = Request(scope, receive, send)
+            scope["starlette.exception_handlers"] = self._handlers
+            # The `Request` for a handler is only built if one is needed.
+            await call_http_app_handling_exceptions(self.app, scope, receive, send, self._handlers)
         elif scope_type == "websocket":
             conn = WebSocket(scope, receive, send)
+            scope["starlette.exception_handlers"] = self._handlers
+            await wrap_app_handling_exceptions(self.app, conn)(scope, receive, send)
         else:
             await self.app(scope, receive, send)
-            return
-        scope["starlette.exception_handlers"] = self._handlers
-        await wrap_app_handling_exceptions(self.app, conn)(scope, receive, send)
 
     async def http_exception(self, request: Request, exc: Exception) -> Response:
         """The default `HTTPException` handler: a plain-text response with the exception's
