@@ -15,7 +15,6 @@ from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -36,9 +35,10 @@ _WS_STATE_BY_MESSAGE = {
 }
 
 
-def _lookup_exception_handler(
+def lookup_exception_handler(
     exc: Exception, exception_handlers: ExceptionHandlers, status_handlers: StatusHandlers
 ) -> ExceptionHandler | None:
+    """The handler for `exc`: by status code for an `HTTPException`, then along its MRO."""
     if status_handlers and isinstance(exc, HTTPException):
         handler = status_handlers.get(exc.status_code)
         if handler is not None:
@@ -74,10 +74,11 @@ class ResponseStartTracker:
         self.send = send
         self.started = False
 
-    async def __call__(self, message: Message) -> None:
+    # Not `async def`: returning `send`'s awaitable saves a coroutine per message.
+    def __call__(self, message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.start":
             self.started = True
-        await self.send(message)
+        return self.send(message)
 
 
 def track_response_start(send: Send) -> ResponseStartTracker:
@@ -87,7 +88,7 @@ def track_response_start(send: Send) -> ResponseStartTracker:
     return ResponseStartTracker(send)
 
 
-async def _respond_to_exception(
+async def respond_to_exception(
     exc: Exception,
     handler: ExceptionHandler,
     conn: Request | WebSocket,
@@ -95,54 +96,13 @@ async def _respond_to_exception(
     receive: Receive,
     sender: ResponseStartTracker,
 ) -> None:
+    """Send `handler`'s response to the HTTP exception `exc` (call it inside the `except` block
+    that caught `exc`); RuntimeError if the response has already started."""
     if sender.started:
         raise RuntimeError(_RESPONSE_STARTED) from exc
     response = await _call_handler(handler, conn, exc)
     if response is not None:
         await response(scope, receive, sender)
-
-
-async def call_http_app_handling_exceptions(
-    app: ASGIApp,
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    handlers: tuple[ExceptionHandlers, StatusHandlers],
-    request: Request | WebSocket | None = None,
-) -> None:
-    """Run the HTTP `app` with `handlers` applied to what it raises: what
-    `wrap_app_handling_exceptions(app, request)(scope, receive, send)` does, without building a
-    wrapper per request. When `request` is None one is built only if a handler needs it."""
-    sender = track_response_start(send)
-    try:
-        await app(scope, receive, sender)
-    except Exception as exc:
-        handler = _lookup_exception_handler(exc, *handlers)
-        if handler is None:
-            raise
-        conn = Request(scope, receive, send) if request is None else request
-        await _respond_to_exception(exc, handler, conn, scope, receive, sender)
-
-
-async def call_endpoint_handling_exceptions(
-    endpoint: Callable[[Request], Awaitable[Response]],
-    request: Request,
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    handlers: tuple[ExceptionHandlers, StatusHandlers],
-) -> None:
-    """Call `endpoint(request)` and send its response, with `handlers` applied to what either
-    raises (`request_response` without a wrapper app per request)."""
-    sender = track_response_start(send)
-    try:
-        response = await endpoint(request)
-        await response(scope, receive, sender)
-    except Exception as exc:
-        handler = _lookup_exception_handler(exc, *handlers)
-        if handler is None:
-            raise
-        await _respond_to_exception(exc, handler, request, scope, receive, sender)
 
 
 def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASGIApp:
@@ -159,7 +119,14 @@ def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASG
     if conn.scope["type"] == "http":
 
         async def wrapped_http_app(scope: Scope, receive: Receive, send: Send) -> None:
-            await call_http_app_handling_exceptions(app, scope, receive, send, handlers, conn)
+            sender = track_response_start(send)
+            try:
+                await app(scope, receive, sender)
+            except Exception as exc:
+                handler = lookup_exception_handler(exc, exception_handlers, status_handlers)
+                if handler is None:
+                    raise
+                await respond_to_exception(exc, handler, conn, scope, receive, sender)
 
         return wrapped_http_app
 
@@ -187,7 +154,7 @@ def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASG
         try:
             await app(scope, receiver, sender)
         except Exception as exc:
-            handler = _lookup_exception_handler(exc, exception_handlers, status_handlers)
+            handler = lookup_exception_handler(exc, exception_handlers, status_handlers)
             if handler is None:
                 raise
             state = sent_state

@@ -20,12 +20,18 @@ _QUOTED_PAIR = re.compile(r'\\([\\"])')
 _NOT_CHARSETS = frozenset({"idna", "punycode", "raw-unicode-escape", "undefined", "unicode-escape"})
 
 
+# Longer than any registered charset name (the IANA registry's longest are about 45 characters).
+_MAX_CHARSET_NAME = 64
+
+
 def lookup_charset(name: str) -> str | None:
     """The codec name of the charset called `name` (client input), or None when Python has no
     such text charset."""
+    if len(name) > _MAX_CHARSET_NAME:
+        return None
     try:
         info = codecs.lookup(name)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         return None
     if not info._is_text_encoding or info.name in _NOT_CHARSETS:
         return None

@@ -11,7 +11,7 @@ compared after `key.lower().encode("latin-1")`; header values travel as latin-1.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any
+from typing import Any, ClassVar
 
 
 def _encode_name(key: str) -> bytes:
@@ -104,7 +104,7 @@ class Headers(Mapping[str, str]):
         # tuple(): ASGI servers may hand over [name, value] lists instead of tuples.
         return sorted(map(tuple, self._list)) == sorted(map(tuple, other._list))
 
-    __hash__ = None  # type: ignore[assignment]  # headers are a (possibly live) mutable view
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]  # headers are a (possibly live) mutable view
 
     def __repr__(self) -> str:
         class_name = self.__class__.__name__

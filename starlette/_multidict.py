@@ -9,7 +9,7 @@ dict in O(1); `getlist()` and `multi_items()` walk the list. Mutators keep both 
 from __future__ import annotations
 
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode
 
 _KeyType = TypeVar("_KeyType")
@@ -102,7 +102,7 @@ class ImmutableMultiDict(Mapping[_KeyType, _CovariantValueType], Generic[_KeyTyp
                     return False
             return True
 
-    __hash__ = None  # type: ignore[assignment]  # mutable-by-subclass containers are unhashable
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]  # mutable-by-subclass containers are unhashable
 
     def __repr__(self) -> str:
         class_name = self.__class__.__name__

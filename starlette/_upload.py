@@ -32,7 +32,7 @@ class UploadFile:
         self.filename = filename
         self.file = file
         self.size = size
-        self.headers = headers if headers is not None else Headers()
+        self.headers: Headers = headers if headers is not None else Headers()
 
     @property
     def content_type(self) -> str | None:

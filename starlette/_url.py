@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit as _urlsplit
 
 from starlette._multidict import MultiDict
@@ -23,21 +23,18 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _SECURE_SCHEMES = frozenset(("https", "wss"))
 
 
-# Theory of operation: a Host header is client input. One that is no `host[:port]` (unbalanced
-# or invalid IPv6 brackets, a port that is not a number in 0-65535) would make every component
-# of the URL raise ValueError, a 500 wherever the URL is read; one holding "/", "?", "#" or "@"
-# would move the path into the host or invent userinfo. Such a header is ignored: the URL is
-# built as if there were none (from the server address). Plain `name[:port]` values, nearly
-# all of them, are accepted by one regex match; others are checked by parsing them.
+# Theory of operation: a Host header is client input. One that is no `host[:port]` that
+# `urlsplit` can take apart (unbalanced or invalid IPv6 brackets, a port that is not a number
+# in 0-65535) would make the components of the URL raise ValueError, a 500 wherever the URL is
+# read. Such a header is ignored: the URL is built as if there were none (from the server
+# address). Plain `name[:port]` values, nearly all of them, are accepted by one regex match;
+# others are checked by parsing them.
 _PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]*(?::[0-9]{1,4})?")
-_MISPLACED_IN_HOST = re.compile(r"[/?#@]")
 
 
 def _usable_host(host: str) -> bool:
     if _PLAIN_HOST.fullmatch(host):
         return True
-    if _MISPLACED_IN_HOST.search(host):
-        return False
     try:
         _ = _urlsplit("//" + host).port  # ValueError for bad brackets or a bad port
     except ValueError:
@@ -213,7 +210,7 @@ class URL:
     def __eq__(self, other: Any) -> bool:
         return str(self) == str(other)
 
-    __hash__ = None  # type: ignore[assignment]  # equal to plain strings, so no consistent hash
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]  # equal to plain strings, so no consistent hash
 
     def __str__(self) -> str:
         return self._url

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, overload
 
 from starlette.datastructures import State, URLPath
 from starlette.middleware import Middleware, _MiddlewareFactory
@@ -49,6 +49,7 @@ __all__ = [
 AppType = TypeVar("AppType", bound="Starlette")
 P = ParamSpec("P")
 _DecoratedFunc = TypeVar("_DecoratedFunc", bound=Callable[..., Any])
+_ExceptionType = TypeVar("_ExceptionType", bound=Exception)
 
 _MIDDLEWARE_DECORATOR_DEPRECATED = (
     "The `middleware` decorator is deprecated, and will be removed in version 1.0.0. "
@@ -79,8 +80,8 @@ class Starlette:
             "Use either 'lifespan' or 'on_startup'/'on_shutdown', not both."
         )
         self.debug = debug
-        self.state = State()
-        self.router = Router(routes, on_startup=on_startup, on_shutdown=on_shutdown, lifespan=lifespan)
+        self.state: State = State()
+        self.router: Router = Router(routes, on_startup=on_startup, on_shutdown=on_shutdown, lifespan=lifespan)
         self.exception_handlers: dict[Any, ExceptionHandler] = (
             {} if exception_handlers is None else dict(exception_handlers)
         )
@@ -141,7 +142,23 @@ class Starlette:
             raise RuntimeError("Cannot add middleware after an application has started")
         self.user_middleware.insert(0, Middleware(middleware_class, *args, **kwargs))
 
-    def add_exception_handler(self, exc_class_or_status_code: int | type[Exception], handler: ExceptionHandler) -> None:
+    # The first overload lets a handler for an exception class be typed on that class (e.g.
+    # `exc: HTTPException` for `HTTPException`); the second is the general form.
+    @overload
+    def add_exception_handler(
+        self,
+        exc_class_or_status_code: type[_ExceptionType],
+        handler: Callable[[Request, _ExceptionType], Response | Awaitable[Response]]
+        | Callable[[WebSocket, _ExceptionType], Awaitable[None]],
+    ) -> None: ...
+    @overload
+    def add_exception_handler(
+        self, exc_class_or_status_code: int | type[Exception], handler: ExceptionHandler
+    ) -> None: ...
+
+    def add_exception_handler(
+        self, exc_class_or_status_code: int | type[Exception], handler: Callable[..., Any]
+    ) -> None:
         """Handle an exception class or an HTTP status code with `handler`."""
         self.exception_handlers[exc_class_or_status_code] = handler
 

@@ -127,7 +127,7 @@ class AuthCredentials:
     """What an authenticated connection may do: its list of granted `scopes`."""
 
     def __init__(self, scopes: Sequence[str] | None = None):
-        self.scopes = [] if scopes is None else list(scopes)
+        self.scopes: list[str] = [] if scopes is None else list(scopes)
 
 
 class BaseUser:

@@ -19,7 +19,7 @@ class BackgroundTask:
         self.func = func
         self.args = args
         self.kwargs = kwargs
-        self.is_async = is_async_callable(func)
+        self.is_async: bool = is_async_callable(func)
 
     async def __call__(self) -> None:
         if self.is_async:
@@ -33,7 +33,7 @@ class BackgroundTasks(BackgroundTask):
     that raises stops the ones after it."""
 
     def __init__(self, tasks: Sequence[BackgroundTask] | None = None):
-        self.tasks = list(tasks) if tasks else []
+        self.tasks: list[BackgroundTask] = list(tasks) if tasks else []
 
     def add_task(self, func: Callable[P, Any], *args: P.args, **kwargs: P.kwargs) -> None:
         """Append `func(*args, **kwargs)` to the tasks to run."""

@@ -50,7 +50,7 @@ class Environ(MutableMapping[str, str]):
         return len(self._environ)
 
 
-environ = Environ()
+environ: Environ = Environ()
 
 T = TypeVar("T")
 

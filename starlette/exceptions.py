@@ -40,7 +40,7 @@ class WebSocketException(Exception):
 
     def __init__(self, code: int, reason: str | None = None) -> None:
         self.code = code
-        self.reason = reason or ""
+        self.reason: str = reason or ""
         super().__init__(code, self.reason)
 
     def __str__(self) -> str:

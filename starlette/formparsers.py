@@ -221,7 +221,7 @@ class MultiPartParser:
 
     spool_max_size = 1024 * 1024
     """Size above which an uploaded file is moved from memory to disk."""
-    max_part_size = 1024 * 1024
+    max_part_size: int = 1024 * 1024
     """Largest accepted size of a non-file part, in bytes."""
 
     def __init__(

@@ -84,9 +84,16 @@ class HTTPConnection(Mapping[str, Any]):
         return len(self.scope)
 
     # Connections are compared and hashed by identity (not as the mapping of their scope), so
-    # they can be dict keys and two requests over equal scopes stay distinct.
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
+    # they can be dict keys and two requests over equal scopes stay distinct. Type checkers see
+    # plain method declarations: the `object` slots would be ambiguous overrides of `Mapping`'s.
+    if TYPE_CHECKING:
+
+        def __eq__(self, other: object) -> bool: ...
+        def __hash__(self) -> int: ...
+
+    else:
+        __eq__ = object.__eq__
+        __hash__ = object.__hash__
 
     @property
     def app(self) -> Any:
@@ -216,17 +223,19 @@ class Request(HTTPConnection):
     # `_body` is only set once the body has been read (so `hasattr(request, "_body")` tells).
     _body: bytes
     _json: Any = _NOT_PARSED
+    # Per-request state starts as these class-level defaults (assigned on the instance when it
+    # changes), so building a Request, done for every request, sets three attributes only.
+    _stream_consumed = False
+    _is_disconnected = False
+    _form: FormData | None = None
+    # Body messages that `is_disconnected()` received while probing; `stream()` uses them first.
+    _pending_messages: list[Message] | None = None
 
     def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
         assert scope["type"] == "http"
         self.scope = scope
         self._receive = receive
         self._send = send
-        self._stream_consumed = False
-        self._is_disconnected = False
-        self._form: FormData | None = None
-        # Body messages that `is_disconnected()` received while probing; `stream()` uses them first.
-        self._pending_messages: list[Message] | None = None
 
     @property
     def method(self) -> str:

@@ -80,7 +80,7 @@ class Response:
         if media_type is not None:
             self.media_type = media_type
         self.background = background
-        self.body = self.render(content)
+        self.body: bytes | memoryview = self.render(content)
         self.init_headers(headers)
 
     def render(self, content: Any) -> bytes | memoryview:
@@ -240,10 +240,26 @@ class JSONResponse(Response):
         return _json_encode(content).encode("utf-8")
 
 
-# What `json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))`
-# does, without building a new `JSONEncoder` for every response (json.dumps only reuses its
-# default encoder when called without options).
-_json_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode
+def _make_json_encode() -> Callable[[Any], str]:
+    """`json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))`
+    without its per-call cost: json.dumps builds a `JSONEncoder` for every call with options, and
+    `JSONEncoder.encode` sets up closures before running the C encoder. On CPython this calls
+    the C encoder exactly as `JSONEncoder.encode` does (same arguments, a fresh circular-reference
+    `markers` dict each time), so output and errors are the same."""
+    encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:  # pragma: no cover - CPython always has the C accelerator
+        return encoder.encode
+    default = encoder.default
+    encode_string = json.encoder.encode_basestring
+
+    def encode(content: Any) -> str:
+        return "".join(make_encoder({}, default, encode_string, None, ":", ",", False, False, False)(content, 0))
+
+    return encode
+
+
+_json_encode = _make_json_encode()
 
 
 class RedirectResponse(Response):

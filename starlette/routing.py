@@ -14,7 +14,9 @@ from re import Pattern
 from typing import Any, TypeVar, cast
 
 from starlette._exception_handler import (
-    call_endpoint_handling_exceptions as _call_endpoint_handling_exceptions,
+    lookup_exception_handler as _lookup_exception_handler,
+    respond_to_exception as _respond_to_exception,
+    track_response_start as _track_response_start,
     wrap_app_handling_exceptions,
 )
 from starlette._lifespan import (
@@ -161,8 +163,17 @@ def request_response(func: Callable[[Request], Awaitable[Response] | Response]) 
         if handlers is None:
             response = await call(request)
             await response(scope, receive, send)
-        else:
-            await _call_endpoint_handling_exceptions(call, request, scope, receive, send, handlers)
+            return
+        # `wrap_app_handling_exceptions(app, request)`, inlined: this runs on every request.
+        sender = _track_response_start(send)
+        try:
+            response = await call(request)
+            await response(scope, receive, sender)
+        except Exception as exc:
+            handler = _lookup_exception_handler(exc, *handlers)
+            if handler is None:
+                raise
+            await _respond_to_exception(exc, handler, request, scope, receive, sender)
 
     return app
 
@@ -261,6 +272,10 @@ class Route(BaseRoute):
     method unless `methods` is given. A path that matches with another method gets a 405.
     """
 
+    path_regex: Pattern[str]
+    path_format: str
+    param_convertors: dict[str, Convertor[Any]]
+
     def __init__(
         self,
         path: str,
@@ -274,11 +289,11 @@ class Route(BaseRoute):
         assert path.startswith("/"), "Routed paths must start with '/'"
         self.path = path
         self.endpoint = endpoint
-        self.name = get_name(endpoint) if name is None else name
+        self.name: str = get_name(endpoint) if name is None else name
         self.include_in_schema = include_in_schema
 
         if _is_plain_function(endpoint):
-            self.app = request_response(endpoint)
+            self.app: ASGIApp = request_response(endpoint)
             if methods is None:
                 methods = ["GET"]
         else:
@@ -340,6 +355,10 @@ class WebSocketRoute(BaseRoute):
     """A WebSocket route: `path` to `endpoint`, an async function taking a `WebSocket` or an
     ASGI app (such as a `WebSocketEndpoint` class)."""
 
+    path_regex: Pattern[str]
+    path_format: str
+    param_convertors: dict[str, Convertor[Any]]
+
     def __init__(
         self,
         path: str,
@@ -351,10 +370,10 @@ class WebSocketRoute(BaseRoute):
         assert path.startswith("/"), "Routed paths must start with '/'"
         self.path = path
         self.endpoint = endpoint
-        self.name = get_name(endpoint) if name is None else name
+        self.name: str = get_name(endpoint) if name is None else name
 
         if _is_plain_function(endpoint):
-            self.app = websocket_session(endpoint)
+            self.app: ASGIApp = websocket_session(endpoint)
         else:
             self.app = endpoint
         self.app = _wrap_middleware(self.app, middleware)
@@ -409,6 +428,10 @@ class Mount(BaseRoute):
     mount of an app gives `url_path_for("name", path="/file")`.
     """
 
+    path_regex: Pattern[str]
+    path_format: str
+    param_convertors: dict[str, Convertor[Any]]
+
     def __init__(
         self,
         path: str,
@@ -420,9 +443,9 @@ class Mount(BaseRoute):
     ) -> None:
         assert path == "" or path.startswith("/"), "Routed paths must start with '/'"
         assert app is not None or routes is not None, "Either 'app=...', or 'routes=' must be specified"
-        self.path = path.rstrip("/")
+        self.path: str = path.rstrip("/")
         self._base_app: ASGIApp = app if app is not None else Router(routes=routes)
-        self.app = _wrap_middleware(self._base_app, middleware)
+        self.app: ASGIApp = _wrap_middleware(self._base_app, middleware)
         self.name = name
         compiled = _compile_template(self.path + "/{path:path}")
         self.path_regex, self.path_format, self.param_convertors = compiled[:3]
@@ -491,6 +514,10 @@ def _request_host(scope: Scope) -> str:
 class Host(BaseRoute):
     """Routes by the Host header (port ignored): `host` may hold `{param}` parts, which become
     path params; `url_path_for` gives paths that carry the host."""
+
+    host_regex: Pattern[str]
+    host_format: str
+    param_convertors: dict[str, Convertor[Any]]
 
     def __init__(self, host: str, app: ASGIApp, name: str | None = None) -> None:
         assert not host.startswith("/"), "Host must not start with '/'"
@@ -590,7 +617,7 @@ class Router:
         else:
             self.lifespan_context = _lifespan_context(lifespan)
 
-        self.middleware_stack = _wrap_middleware(self.app, middleware)
+        self.middleware_stack: ASGIApp = _wrap_middleware(self.app, middleware)
         self._table: _RouteTable | None = None
 
     def _candidates(self, route_path: str) -> Sequence[BaseRoute]:
@@ -640,10 +667,11 @@ class Router:
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The router itself, inside its `middleware`."""
-        assert scope["type"] in ("http", "websocket", "lifespan")
+        scope_type = scope["type"]
+        assert scope_type in ("http", "websocket", "lifespan")
         if "router" not in scope:
             scope["router"] = self
-        if scope["type"] == "lifespan":
+        if scope_type == "lifespan":
             await self.lifespan(scope, receive, send)
             return
 
@@ -664,7 +692,7 @@ class Router:
             await partial.handle(scope, receive, send)
             return
 
-        if scope["type"] == "http" and self.redirect_slashes and route_path != "/":
+        if scope_type == "http" and self.redirect_slashes and route_path != "/":
             redirect_scope = dict(scope)
             if route_path.endswith("/"):
                 redirect_scope["path"] = redirect_scope["path"].rstrip("/")

@@ -163,7 +163,7 @@ class Jinja2Templates:
             warnings.warn(_ENV_OPTIONS_DEPRECATION, DeprecationWarning, stacklevel=2)
         if not _jinja2_installed:
             raise AssertionError("jinja2 must be installed to use Jinja2Templates")
-        self.context_processors = context_processors or []
+        self.context_processors: list[Callable[[Request], dict[str, Any]]] = context_processors or []
         if env is None:
             if not directory:
                 raise AssertionError(_DIRECTORY_OR_ENV)
@@ -178,6 +178,33 @@ class Jinja2Templates:
     def get_template(self, name: str) -> jinja2.Template:
         """The template called `name`, from the environment's loader."""
         return self.env.get_template(name)
+
+    # The overloads type the two call forms `_bind` accepts (the name-first one is deprecated
+    # unless `request` is given); the implementation takes anything and binds it at runtime.
+    @overload
+    def TemplateResponse(
+        self,
+        request: Request,
+        name: str,
+        context: Mapping[str, Any] | None = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> _TemplateResponse: ...
+
+    @overload
+    def TemplateResponse(
+        self,
+        name: str,
+        context: Mapping[str, Any] | None = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+        *,
+        request: Request | None = None,
+    ) -> _TemplateResponse: ...
 
     def TemplateResponse(self, *args: Any, **kwargs: Any) -> _TemplateResponse:
         """Render a template into an HTML response.

@@ -29,6 +29,7 @@ The HTTP side lives in `starlette._testclient_transport`.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import math
@@ -125,6 +126,9 @@ class WebSocketTestSession:
     Use it as a context manager (`with client.websocket_connect("/ws") as websocket:`): entering
     performs the handshake, leaving closes the connection and waits for the application.
     """
+
+    portal: anyio.from_thread.BlockingPortal
+    exit_stack: contextlib.ExitStack[bool | None]
 
     def __init__(self, app: ASGI3App, scope: Scope, portal_factory: _PortalFactoryType) -> None:
         self.app = app
@@ -267,6 +271,11 @@ class TestClient(httpx.Client):
 
     __test__ = False  # not a pytest test class
     portal: anyio.from_thread.BlockingPortal | None = None
+    # Set while the client is used as a context manager (see `__enter__`).
+    stream_send: StapledObjectStream[Message]
+    stream_receive: StapledObjectStream[Message | _LifespanEnded]
+    task: concurrent.futures.Future[None]
+    exit_stack: contextlib.ExitStack[bool | None]
 
     def __init__(
         self,
@@ -281,7 +290,7 @@ class TestClient(httpx.Client):
         follow_redirects: bool = True,
         client: tuple[str, int] = ("testclient", 50000),
     ) -> None:
-        self.async_backend = _AsyncBackend(backend=backend, backend_options=backend_options or {})
+        self.async_backend: _AsyncBackend = _AsyncBackend(backend=backend, backend_options=backend_options or {})
         asgi_app: ASGI3App
         if _is_asgi3(app):
             asgi_app = app

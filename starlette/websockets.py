@@ -26,7 +26,7 @@ class WebSocketDisconnect(Exception):
 
     def __init__(self, code: int = 1000, reason: str | None = None) -> None:
         self.code = code
-        self.reason = reason or ""
+        self.reason: str = reason or ""
 
 
 # Module-level aliases: identity checks against these are cheaper than attribute lookups on the enum class,
@@ -61,8 +61,8 @@ class WebSocket(HTTPConnection):
         assert scope["type"] == "websocket"
         self._receive = receive
         self._send = send
-        self.client_state = WebSocketState.CONNECTING
-        self.application_state = WebSocketState.CONNECTING
+        self.client_state: WebSocketState = WebSocketState.CONNECTING
+        self.application_state: WebSocketState = WebSocketState.CONNECTING
 
     async def receive(self) -> Message:
         """Receive the next ASGI message from the server, keeping `client_state` up to date."""
@@ -233,7 +233,7 @@ class WebSocketClose:
 
     def __init__(self, code: int = 1000, reason: str | None = None) -> None:
         self.code = code
-        self.reason = reason or ""
+        self.reason: str = reason or ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": self.code, "reason": self.reason})

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import sys
 import time
@@ -13,6 +14,7 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given, strategies as st
 
 from starlette.background import BackgroundTask
 from starlette.datastructures import URL, Headers, MutableHeaders
@@ -425,6 +427,38 @@ def test_json_response_content_is_required() -> None:
 def test_json_response_rejects_non_finite_numbers(value: float) -> None:
     with pytest.raises(ValueError):
         JSONResponse({"x": value})
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=20,
+)
+
+
+@given(content=_JSON_VALUES)
+def test_json_response_body_is_compact_json_dumps(content: Any) -> None:
+    expected = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+    assert JSONResponse(content).body == expected.encode("utf-8")
+
+
+def test_json_response_rejects_circular_references_and_stays_usable() -> None:
+    looped: list[Any] = []
+    looped.append(looped)
+    shared = [1]
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        JSONResponse({"a": shared, "b": looped})
+    # An aborted encoding leaves nothing behind: the same objects encode fine afterwards.
+    assert JSONResponse({"a": shared, "b": [shared]}).body == b'{"a":[1],"b":[[1]]}'
+
+
+def test_json_response_rejects_unserialisable_values() -> None:
+    with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
+        JSONResponse({"x": {1}})
+
+
+def test_json_response_string_content() -> None:
+    assert JSONResponse('a "quoted" \u00e9').body == '"a \\"quoted\\" \u00e9"'.encode()
 
 
 def test_json_response_options() -> None:

@@ -129,9 +129,9 @@ def test_all_arguments_positionally_and_by_keyword(templates: Jinja2Templates) -
 
 def test_unknown_arguments_are_refused(templates: Jinja2Templates) -> None:
     with pytest.raises(TypeError):
-        templates.TemplateResponse(make_request(), "greet.html", colour="red")
+        templates.TemplateResponse(make_request(), "greet.html", colour="red")  # type: ignore[call-overload]  # invalid on purpose
     with pytest.raises(TypeError):
-        templates.TemplateResponse(make_request())
+        templates.TemplateResponse(make_request())  # type: ignore[call-overload]  # invalid on purpose
 
 
 def test_context_is_not_mutated(templates: Jinja2Templates) -> None:

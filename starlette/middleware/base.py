@@ -96,7 +96,7 @@ class BaseHTTPMiddleware:
 
     def __init__(self, app: ASGIApp, dispatch: DispatchFunction | None = None) -> None:
         self.app = app
-        self.dispatch_func = self.dispatch if dispatch is None else dispatch
+        self.dispatch_func: DispatchFunction = self.dispatch if dispatch is None else dispatch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -9,7 +9,9 @@ from typing import Any
 from starlette._exception_handler import (
     ExceptionHandlers,
     StatusHandlers,
-    call_http_app_handling_exceptions,
+    lookup_exception_handler,
+    respond_to_exception,
+    track_response_start,
     wrap_app_handling_exceptions,
 )
 from starlette.exceptions import HTTPException, WebSocketException
@@ -61,9 +63,18 @@ class ExceptionMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope_type = scope["type"]
         if scope_type == "http":
-            scope["starlette.exception_handlers"] = self._handlers
-            # The `Request` for a handler is only built if one is needed.
-            await call_http_app_handling_exceptions(self.app, scope, receive, send, self._handlers)
+            # `wrap_app_handling_exceptions`, inlined: this runs on every request.
+            handlers = self._handlers
+            scope["starlette.exception_handlers"] = handlers
+            sender = track_response_start(send)
+            try:
+                await self.app(scope, receive, sender)
+            except Exception as exc:
+                handler = lookup_exception_handler(exc, *handlers)
+                if handler is None:
+                    raise
+                # The `Request` given to the handler is only built when there is one to call.
+                await respond_to_exception(exc, handler, Request(scope, receive, send), scope, receive, sender)
         elif scope_type == "websocket":
             conn = WebSocket(scope, receive, send)
             scope["starlette.exception_handlers"] = self._handlers

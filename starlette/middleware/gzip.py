@@ -64,9 +64,9 @@ class IdentityResponder:
         self.minimum_size = minimum_size
         self.send: Send = unattached_send
         self.initial_message: Message = {}
-        self.started = False
-        self.content_encoding_set = False
-        self.content_type_is_excluded = False
+        self.started: bool = False
+        self.content_encoding_set: bool = False
+        self.content_type_is_excluded: bool = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.send = send
@@ -138,8 +138,8 @@ class GZipResponder(IdentityResponder):
 
     def __init__(self, app: ASGIApp, minimum_size: int, compresslevel: int = 9) -> None:
         super().__init__(app, minimum_size)
-        self.gzip_buffer = io.BytesIO()
-        self.gzip_file = gzip.GzipFile(mode="wb", fileobj=self.gzip_buffer, compresslevel=compresslevel)
+        self.gzip_buffer: io.BytesIO = io.BytesIO()
+        self.gzip_file: gzip.GzipFile = gzip.GzipFile(mode="wb", fileobj=self.gzip_buffer, compresslevel=compresslevel)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         with self.gzip_buffer, self.gzip_file:

@@ -43,8 +43,8 @@ class TrustedHostMiddleware:
                 exact.add(pattern.lower())
 
         self.app = app
-        self.allowed_hosts = list(allowed_hosts)
-        self.allow_any = "*" in allowed_hosts
+        self.allowed_hosts: list[str] = list(allowed_hosts)
+        self.allow_any: bool = "*" in allowed_hosts
         self.www_redirect = www_redirect
         self._exact_hosts = frozenset(exact)
         self._wildcard_suffixes = tuple(suffixes)
@@ -59,10 +59,10 @@ class TrustedHostMiddleware:
             await self.app(scope, receive, send)
             return
 
-        response: Response
+        response: Response = PlainTextResponse("Invalid host header", status_code=400)
         if self.www_redirect and "www." + host in self._exact_hosts:
             url = URL(scope=scope)
-            response = RedirectResponse(url=str(url.replace(netloc="www." + url.netloc)))
-        else:
-            response = PlainTextResponse("Invalid host header", status_code=400)
+            # The URL ignores a Host header it cannot parse (a port that is no number): no redirect then.
+            if url.hostname == host:
+                response = RedirectResponse(url=str(url.replace(netloc="www." + url.netloc)))
         await response(scope, receive, send)

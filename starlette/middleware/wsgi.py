@@ -115,7 +115,7 @@ class WSGIResponder:
         self.response_headers: list[tuple[str, str]] | None = None
         streams = anyio.create_memory_object_stream[MutableMapping[str, Any]](_STREAM_BUFFER_SIZE)
         self.stream_send, self.stream_receive = streams
-        self.response_started = False
+        self.response_started: bool = False
         self.exc_info: Any = None
 
     async def __call__(self, receive: Receive, send: Send) -> None:

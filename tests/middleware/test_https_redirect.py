@@ -106,12 +106,13 @@ def http_scope(**overrides: object) -> Scope:
     [
         (b"[::1]:80", b"https://[::1]/p"),
         (b"[::1]:8080", b"https://[::1]:8080/p"),
-        (b"example.com:abc", b"https://example.com:abc/p"),
         (b"user@example.com:443", b"https://example.com/p"),
+        # A Host header whose port is no number is ignored: the server address is used.
+        (b"example.com:abc", b"https://server.local/p"),
     ],
 )
 async def test_host_forms(host: bytes, location: bytes) -> None:
-    sent = await collect(http_scope(scheme="http", headers=[(b"host", host)]))
+    sent = await collect(http_scope(scheme="http", headers=[(b"host", host)], server=("server.local", 80)))
     assert sent[0]["status"] == 307
     assert (b"location", location) in sent[0]["headers"]
 

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Host, Mount, Route, Router, WebSocketRoute
 from starlette.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from tests.types import TestClientFactory
 
 
@@ -51,6 +51,14 @@ def sync_page(request: Request) -> PlainTextResponse:
 
 async def plain_response(request: Request) -> Response:
     return Response(b"raw", media_type="application/octet-stream")
+
+
+def forbidden(request: Request) -> Response:
+    raise HTTPException(status_code=403, detail="forbidden")
+
+
+async def policy(websocket: WebSocket) -> None:
+    raise WebSocketException(code=1008, reason="policy")
 
 
 class Items(HTTPEndpoint):
@@ -88,6 +96,14 @@ async def websocket_handler(websocket: WebSocket, exc: Exception) -> None:
     await websocket.close(code=1008)
 
 
+async def http_exception(request: Request, exc: HTTPException) -> JSONResponse:
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def websocket_exception(websocket: WebSocket, exc: WebSocketException) -> None:
+    await websocket.close(code=exc.code, reason=exc.reason)
+
+
 class TimingMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
@@ -114,6 +130,8 @@ routes: list[BaseRoute] = [
     Route("/users/{user_id:int}", sync_page, name="user"),
     Route("/raw", plain_response, methods=["GET", "POST"]),
     Route("/items", Items),
+    Route("/forbidden", forbidden),
+    WebSocketRoute("/ws-policy", policy),
     WebSocketRoute("/ws", echo),
     WebSocketRoute("/ws-endpoint", Echo),
     Mount("/sub", routes=[Route("/", homepage, name="sub_home")], name="sub"),
@@ -133,7 +151,7 @@ middleware = [
 
 exception_handlers: dict[Any, ExceptionHandler] = {
     404: not_found,
-    HTTPException: not_found,
+    RuntimeError: not_found,
     WebSocketException: websocket_handler,
 }
 
@@ -149,6 +167,9 @@ def build_app() -> Starlette:
     app.add_middleware(PureASGIMiddleware, header_value="added")
     app.add_exception_handler(418, sync_handler)
     app.add_exception_handler(ValueError, not_found)
+    # A handler for an exception class may be typed on that class.
+    app.add_exception_handler(HTTPException, http_exception)
+    app.add_exception_handler(WebSocketException, websocket_exception)
     app.add_route("/added", homepage, methods=["GET"])
     app.add_websocket_route("/ws-added", echo)
     app.mount("/mounted", Router())
@@ -183,9 +204,14 @@ def test_application_types(test_client_factory: TestClientFactory) -> None:
         assert client.get("/users/3").text == "user 3"
         assert client.post("/items").status_code == 201
         assert client.get("/missing").json() == {"detail": "nope"}
+        assert client.get("/forbidden").json() == {"detail": "forbidden"}
         with client.websocket_connect("/ws") as session:
             session.send_text("hi")
             assert session.receive_text() == "hi"
+        with pytest.raises(WebSocketDisconnect) as disconnect:
+            with client.websocket_connect("/ws-policy"):
+                pass  # never reached: the handler closes the connection
+        assert (disconnect.value.code, disconnect.value.reason) == (1008, "policy")
 
 
 @pytest.mark.anyio
@@ -203,7 +229,9 @@ async def test_exception_handler_decorator_keeps_the_function_type() -> None:
 
 
 def test_subclass_lifespan(test_client_factory: TestClientFactory) -> None:
-    app = MyApp(lifespan=my_lifespan, routes=[Route("/users/{user_id}", sync_page)], exception_handlers={409: sync_handler})
+    app = MyApp(
+        lifespan=my_lifespan, routes=[Route("/users/{user_id}", sync_page)], exception_handlers={409: sync_handler}
+    )
     assert_type(app, MyApp)
     with test_client_factory(app) as client:
         assert client.get("/users/3").text == "user 3"

@@ -177,8 +177,9 @@ def test_routing_helpers_and_exceptions() -> None:
             return format(value, "x")
 
     register_url_convertor("hex_typing", HexConvertor())
+
     async def color(request: Request) -> Response:
-        return Response(request.path_params["value"])
+        return Response(str(request.path_params["value"]))
 
     route = Route("/colors/{value:hex_typing}", color)
     match, child_scope = route.matches({"type": "http", "path": "/colors/ff", "method": "GET"})

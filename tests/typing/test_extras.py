@@ -131,7 +131,13 @@ def build_app(tmp_path: Path) -> Starlette:
     assert_type(env_templates.get_template("page.html"), jinja2.Template)
 
     async def page(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "page.html", {"title": "Typed"}, status_code=200)
+        response = templates.TemplateResponse(request, "page.html", {"title": "Typed"}, status_code=200)
+        assert_type(response.template, jinja2.Template)
+        assert_type(response.context, dict[str, Any])
+        by_keyword = templates.TemplateResponse(request=request, name="page.html", context={"title": "Typed"})
+        name_first = templates.TemplateResponse("page.html", {"title": "Typed"}, request=request)
+        assert by_keyword.body == name_first.body == response.body
+        return response
 
     def file(request: Request) -> FileResponse:
         return FileResponse(tmp_path / "static.txt", filename="static.txt")
