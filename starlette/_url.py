@@ -18,6 +18,9 @@ from starlette._multidict import MultiDict
 from starlette.types import Scope
 
 urlsplit = functools.lru_cache(maxsize=1024)(_urlsplit)
+# Longer URLs (rare, and client controlled) are parsed every time rather than cached, which
+# bounds what the cache can hold to a few megabytes instead of 1024 URLs of any length.
+_MAX_CACHED_URL = 2048
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _SECURE_SCHEMES = frozenset(("https", "wss"))
@@ -28,10 +31,12 @@ _SECURE_SCHEMES = frozenset(("https", "wss"))
 # in 0-65535) would make the components of the URL raise ValueError, a 500 wherever the URL is
 # read. Such a header is ignored: the URL is built as if there were none (from the server
 # address). Plain `name[:port]` values, nearly all of them, are accepted by one regex match;
-# others are checked by parsing them.
+# others are checked by parsing them. A server sees few distinct Host values: the answers are
+# cached (a small cache, since the values are client input).
 _PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]*(?::[0-9]{1,4})?")
 
 
+@functools.lru_cache(maxsize=64)
 def _usable_host(host: str) -> bool:
     if _PLAIN_HOST.fullmatch(host):
         return True
@@ -101,7 +106,10 @@ class URL:
     @property
     def components(self) -> SplitResult:
         """The parsed URL (`urllib.parse.SplitResult`)."""
-        return urlsplit(self._url)
+        url = self._url
+        if len(url) > _MAX_CACHED_URL:
+            return _urlsplit(url)
+        return urlsplit(url)
 
     @property
     def scheme(self) -> str:

@@ -258,29 +258,46 @@ class Request(HTTPConnection):
             yield self._body
             yield b""
             return
-        if self._stream_consumed:
+        consumed = self._stream_consumed  # (a local: mypy would narrow the attribute to False)
+        if consumed:
             raise RuntimeError("Stream consumed")
         while not self._stream_consumed:
-            if self._pending_messages:
-                message = self._pending_messages.pop(0)
-            else:
-                message = await self._receive()
-            message_type = message["type"]
-            if message_type == "http.request":
-                body: bytes = message.get("body", b"")
-                if not message.get("more_body", False):
-                    self._stream_consumed = True
-                if body:
-                    yield body
-            elif message_type == "http.disconnect":
-                self._is_disconnected = True
-                raise ClientDisconnect()
+            body = await self._read_chunk()
+            if body:
+                yield body
         yield b""
+
+    async def _read_chunk(self) -> bytes:
+        """The body bytes of the next message (b"" for an empty or unknown one); marks the
+        stream consumed after the last one, raises ClientDisconnect on `http.disconnect`."""
+        if self._pending_messages:
+            message = self._pending_messages.pop(0)
+        else:
+            message = await self._receive()
+        message_type = message["type"]
+        if message_type == "http.request":
+            body: bytes = message.get("body", b"")
+            if not message.get("more_body", False):
+                self._stream_consumed = True
+            return body
+        if message_type == "http.disconnect":
+            self._is_disconnected = True
+            raise ClientDisconnect()
+        return b""
 
     async def body(self) -> bytes:
         """The whole body as bytes (read once, then cached)."""
         if "_body" not in self.__dict__:
-            chunks = [chunk async for chunk in self.stream()]
+            if type(self).stream is Request.stream:
+                # What collecting `stream()` gives, without running an async generator.
+                consumed = self._stream_consumed
+                if consumed:
+                    raise RuntimeError("Stream consumed")
+                chunks = []
+                while not self._stream_consumed:
+                    chunks.append(await self._read_chunk())
+            else:
+                chunks = [chunk async for chunk in self.stream()]
             self._body = b"".join(chunks)
         return self._body
 

@@ -10,7 +10,7 @@ import re
 import stat
 import sys
 import warnings
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime, formatdate
 from functools import lru_cache, partial
@@ -23,7 +23,8 @@ import anyio
 import anyio.to_thread
 
 from starlette import _ranges
-from starlette._utils import collapse_excgroups
+from starlette._first_to_return import run_until_first_returns as _run_until_first_returns
+from starlette._utils import collapse_excgroups as collapse_excgroups
 from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool
 from starlette.datastructures import URL, Headers, MutableHeaders
@@ -333,9 +334,9 @@ class StreamingResponse(Response):
     # stop instead of producing data nobody reads. From ASGI 2.4 on, servers make `send()` on a
     # closed connection raise (an OSError), so streaming alone notices the disconnect; it is
     # reported as `ClientDisconnect`. Older servers may silently drop the messages, so the
-    # stream runs in a task group next to a task waiting for `http.disconnect` on `receive`:
-    # whichever finishes first cancels the other. The background task runs after a complete
-    # stream or an `http.disconnect`, not when `ClientDisconnect` propagates.
+    # stream runs alongside a task waiting for `http.disconnect` on `receive`: whichever
+    # finishes first cancels the other (see `_first_to_return`). The background task runs
+    # after a complete stream or an `http.disconnect`, not when `ClientDisconnect` propagates.
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         spec_version = _version_tuple(scope.get("asgi", {}).get("spec_version", "2.0"))
         if spec_version >= (2, 4):
@@ -344,20 +345,15 @@ class StreamingResponse(Response):
             except OSError:
                 raise ClientDisconnect()
         else:
-            with collapse_excgroups():
-                async with anyio.create_task_group() as task_group:
-
-                    async def wrap(func: Callable[[], Awaitable[None]]) -> None:
-                        await func()
-                        task_group.cancel_scope.cancel()
-
-                    task_group.start_soon(wrap, partial(self.stream_response, send))
-                    await wrap(partial(self.listen_for_disconnect, receive))
+            await _run_until_first_returns(
+                partial(self.stream_response, send), partial(self.listen_for_disconnect, receive)
+            )
 
         if self.background is not None:
             await self.background()
 
 
+@lru_cache(maxsize=32)  # a server sends the same few versions in every scope
 def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 

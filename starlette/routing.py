@@ -329,8 +329,9 @@ class Route(BaseRoute):
         return URLPath(path=path, protocol="http")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.methods and scope["method"] not in self.methods:
-            headers = {"Allow": ", ".join(sorted(self.methods))}
+        methods = self.methods
+        if methods and scope["method"] not in methods:
+            headers = {"Allow": ", ".join(sorted(methods))}
             if "app" in scope:
                 raise HTTPException(status_code=405, headers=headers)
             response = PlainTextResponse("Method Not Allowed", status_code=405, headers=headers)

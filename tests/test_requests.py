@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import http.cookies
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
 import anyio
@@ -376,6 +376,19 @@ async def test_request_stream_twice_is_an_error() -> None:
             pass  # pragma: no cover - never reached
     with pytest.raises(RuntimeError, match="Stream consumed"):
         await request.body()
+
+
+@pytest.mark.anyio
+async def test_request_body_collects_an_overridden_stream() -> None:
+    # A subclass that transforms the stream (say, decompressing it) gets the transformed body.
+    class UpperRequest(Request):
+        async def stream(self) -> AsyncGenerator[bytes, None]:
+            async for chunk in super().stream():
+                yield chunk.upper()
+
+    request = UpperRequest(make_scope(), receive_from(*body_messages(b"ab", b"cd")))
+    assert await request.body() == b"ABCD"
+    assert await request.body() == b"ABCD"  # kept: the stream is not read again
 
 
 @pytest.mark.anyio

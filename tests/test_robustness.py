@@ -13,7 +13,7 @@ import socket
 import tempfile
 import time
 from base64 import b64encode
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any, cast
@@ -23,9 +23,11 @@ import itsdangerous
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from starlette import _conditional
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask, BackgroundTasks
-from starlette.datastructures import URL, MutableHeaders
+from starlette.datastructures import URL, Headers, MutableHeaders, urlsplit
+from starlette.formparsers import FormParser
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -191,6 +193,28 @@ def test_static_directory_redirect_with_an_unparseable_host(
     assert response.headers["location"] == "http://testserver/static/dir/"
 
 
+@pytest.mark.anyio
+async def test_duplicate_host_headers_the_first_one_counts_everywhere() -> None:
+    headers = [(b"host", b"first.example"), (b"host", b"second.example")]
+    app = TrustedHostMiddleware(url_app, allowed_hosts=["first.example"])
+    status, body = await call_http(app, "/a", headers=headers)
+    assert status == 200
+    assert json.loads(body)["url"] == "http://first.example/a"
+    status, body = await call_http(app, "/a", headers=headers[::-1])
+    assert (status, body) == (400, b"Invalid host header")
+
+
+def test_long_urls_are_not_kept_in_the_urlsplit_cache() -> None:
+    # The parse cache holds up to 1024 URLs: long ones (rare, and client controlled) are parsed
+    # each time instead, so the cache cannot be made to hold 1024 URLs of 64 KB each.
+    urlsplit.cache_clear()
+    long_url = URL("http://example.com/" + "a" * 5000)
+    assert long_url.path == "/" + "a" * 5000
+    assert urlsplit.cache_info().currsize == 0
+    assert URL("http://example.com/" + "a" * 1000).path == "/" + "a" * 1000
+    assert urlsplit.cache_info().currsize == 1
+
+
 # Request bodies: forms ----------------------------------------------------------------------
 
 
@@ -276,6 +300,14 @@ def test_multipart_extended_filename_in_a_codec_that_is_no_charset_is_dropped(
         b"--B\r\nContent-Disposition: form-data; name=a\r\n",  # headers never finished
         b"--B",
     ],
+    ids=[
+        "no-closing-dashes",
+        "one-closing-dash",
+        "no-closing-delimiter",
+        "inside-a-part",
+        "inside-headers",
+        "bare-delimiter",
+    ],
 )
 def test_multipart_truncated_body_is_a_400(
     body: bytes, test_client_factory: TestClientFactory, monkeypatch: pytest.MonkeyPatch
@@ -306,6 +338,209 @@ def test_multipart_empty_forms(body: bytes, test_client_factory: TestClientFacto
     response = client.post("/", content=body, headers={"content-type": MULTIPART})
     assert response.status_code == 200
     assert response.json() == []
+
+
+def test_urlencoded_form_oddities(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(form_app)
+    body = b"a=%zz&b=%FF&&c&=d&e=\xff&f=1=2&g=%&h=+x+%2B"
+    response = client.post("/", content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200
+    assert response.json() == [
+        ["a", "%zz"],
+        ["b", "\ufffd"],
+        ["c", ""],
+        ["", "d"],
+        ["e", "\ufffd"],
+        ["f", "1=2"],
+        ["g", "%"],
+        ["h", " x +"],
+    ]
+
+
+def test_urlencoded_form_fields_are_not_limited_and_parse_in_linear_time(
+    test_client_factory: TestClientFactory,
+) -> None:
+    # As in Starlette, `max_fields` bounds multipart bodies only; an urlencoded body is parsed
+    # in time and memory proportional to its size.
+    client = test_client_factory(form_app)
+    body = b"&".join(b"k%d=v" % index for index in range(100_000))
+    started = time.perf_counter()
+    response = client.post("/", content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200
+    assert len(response.json()) == 100_000
+    assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "message"),
+    [
+        ("multipart/form-data", END, "Missing boundary in multipart."),
+        ("multipart/form-data; boundary=", END, "Missing boundary in multipart."),
+        ('multipart/form-data; boundary=""', END, "Missing boundary in multipart."),
+        ("multipart/form-data; boundary=" + "b" * 300, END, "Malformed multipart body: Boundary length 300"),
+        ("multipart/form-data; boundary=other", part("a", b"1") + END, "Malformed multipart body: Expected boundary"),
+        (MULTIPART, b"preamble without any boundary", "Malformed multipart body: Expected boundary"),
+        (MULTIPART, b"--B\r\nX-Only: header\r\n\r\nv\r\n" + END, 'The Content-Disposition header field "name"'),
+        (MULTIPART, b"--B\r\nContent-Disposition: form-data\r\n\r\nv\r\n" + END, "The Content-Disposition header"),
+        (
+            MULTIPART,
+            part("a", b"1", extra=b"X: " + b"y" * 100_000 + b"\r\n") + END,
+            "Malformed multipart body: Maximum header size",
+        ),
+        (
+            MULTIPART,
+            part("a", b"1", extra=b"X: y\r\n" * 100) + END,
+            "Malformed multipart body: Maximum header count exceeded",
+        ),
+        (
+            MULTIPART,
+            part("a", b"1", extra=b"no colon here\r\n") + END,
+            "Malformed multipart body: Found invalid character",
+        ),
+        (MULTIPART, part("a", b"x" * (1024 * 1024 + 1)) + END, "Part exceeded maximum size of 1024KB."),
+        (MULTIPART, part("a", b"1") * 1001 + END, "Too many fields. Maximum number of fields is 1000."),
+        (MULTIPART, part("f", b"1", filename="a") * 1001 + END, "Too many files. Maximum number of files is 1000."),
+    ],
+    ids=[
+        "no-boundary",
+        "empty-boundary",
+        "empty-quoted-boundary",
+        "boundary-too-long",
+        "boundary-mismatch",
+        "preamble-only",
+        "no-content-disposition",
+        "no-name",
+        "enormous-part-header",
+        "too-many-part-headers",
+        "bad-part-header",
+        "part-too-large",
+        "too-many-fields",
+        "too-many-files",
+    ],
+)
+def test_malformed_or_excessive_multipart_bodies_are_400(
+    content_type: str,
+    body: bytes,
+    message: str,
+    test_client_factory: TestClientFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = spy_on_spooled_files(monkeypatch)
+    client = test_client_factory(form_app)
+    response = client.post("/", content=body, headers={"content-type": content_type})
+    assert response.status_code == 400
+    assert response.text.startswith(message)
+    assert all(file.closed for file in files)
+
+
+def test_multipart_limits_are_configurable(test_client_factory: TestClientFactory) -> None:
+    async def limited(request: Request) -> Response:
+        async with request.form(max_files=1, max_fields=1, max_part_size=4) as form:
+            return JSONResponse(sorted(form.keys()))
+
+    client = test_client_factory(Starlette(routes=[Route("/", limited, methods=["POST"])]))
+    ok = part("a", b"1234") + part("f", b"long file content", filename="f") + END
+    assert client.post("/", content=ok, headers={"content-type": MULTIPART}).json() == ["a", "f"]
+    for body, message in [
+        (part("a", b"1") + part("b", b"2") + END, "Too many fields. Maximum number of fields is 1."),
+        (part("f", b"1", filename="f") * 2 + END, "Too many files. Maximum number of files is 1."),
+        (part("a", b"12345") + END, "Part exceeded maximum size of 0KB."),
+    ]:
+        response = client.post("/", content=body, headers={"content-type": MULTIPART})
+        assert (response.status_code, response.text) == (400, message)
+
+
+def test_multipart_file_names_are_reported_as_sent(test_client_factory: TestClientFactory) -> None:
+    # The file name is client input, kept as sent (only an old-IE full Windows path is reduced
+    # to its last component): never use it as a path without sanitising it.
+    client = test_client_factory(form_app)
+    body = (
+        part("a", b"1", filename="../../etc/passwd")
+        + part("b", b"1", filename="C:\\\\dir\\\\x.txt")
+        + part("c", b"1", filename="nul\x00byte")
+        + END
+    )
+    response = client.post("/", content=body, headers={"content-type": MULTIPART})
+    assert response.status_code == 200
+    assert response.json() == [["a", "file:../../etc/passwd"], ["b", "file:x.txt"], ["c", "file:nul\x00byte"]]
+
+
+@pytest.mark.anyio
+async def test_client_disconnect_while_parsing_a_form_closes_the_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = spy_on_spooled_files(monkeypatch)
+    chunks = [part("f", b"first", filename="a.txt"), part("g", b"second", filename="b.txt")[:-4]]
+    seen: list[BaseException] = []
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            await request.form()
+        except ClientDisconnect as exc:
+            seen.append(exc)
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover - the form cannot be complete
+
+    app = Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+
+    async def receive() -> Message:
+        if chunks:
+            return {"type": "http.request", "body": chunks.pop(0), "more_body": True}
+        return {"type": "http.disconnect"}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", MULTIPART.encode())],
+    }
+    with pytest.raises(ClientDisconnect):
+        await app(scope, receive, send)
+    assert len(seen) == 1
+    assert len(files) == 2
+    assert all(file.closed for file in files)
+
+
+def test_invalid_json_body_raises_what_json_loads_raises(test_client_factory: TestClientFactory) -> None:
+    # As in Starlette, `request.json()` raises what `json.loads` raises (a ValueError): a 500 unless the
+    # application handles it, for instance with an exception handler turning it into a 400.
+    async def endpoint(request: Request) -> Response:
+        return JSONResponse(await request.json())
+
+    async def bad_json(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("Invalid JSON", status_code=400)
+
+    routes = [Route("/", endpoint, methods=["POST"])]
+    client = test_client_factory(Starlette(routes=routes))
+    for body in [b"{bad", b"", b"[" * 10]:
+        with pytest.raises(json.JSONDecodeError):
+            client.post("/", content=body)
+    for body in [b"\xff", b"\xff\xfe\x00"]:  # not UTF-8, 16 or 32 (both are ValueErrors too)
+        with pytest.raises(UnicodeDecodeError):
+            client.post("/", content=body)
+    handled = test_client_factory(Starlette(routes=routes, exception_handlers={json.JSONDecodeError: bad_json}))
+    response = handled.post("/", content=b"{bad")
+    assert (response.status_code, response.text) == (400, "Invalid JSON")
+    assert handled.post("/", content=b'{"ok": [1, "\\u00e9"]}').json() == {"ok": [1, "é"]}
+
+
+@pytest.mark.anyio
+async def test_urlencoded_empty_fields_are_skipped_for_callback_subclasses_too() -> None:
+    class Recording(FormParser):
+        def on_field_start(self) -> None:
+            super().on_field_start()
+
+    async def body() -> AsyncGenerator[bytes, None]:
+        yield b"&&a=1&&"
+        yield b"&b&&"
+
+    form = await Recording(Headers({"content-type": "application/x-www-form-urlencoded"}), body()).parse()
+    assert form.multi_items() == [("a", "1"), ("b", "")]
 
 
 # Response headers an application builds from client input -----------------------------------
@@ -539,195 +774,6 @@ def test_huge_and_malformed_cookie_headers(test_client_factory: TestClientFactor
     response = client.get("/", headers={"cookie": malformed})
     assert response.status_code == 200
     assert response.json() == {"a": '"unterminated', "b": '\\"', "": "f", "d": "777", "e": "x=y"}
-
-
-def test_urlencoded_form_oddities(test_client_factory: TestClientFactory) -> None:
-    client = test_client_factory(form_app)
-    body = b"a=%zz&b=%FF&&c&=d&e=\xff&f=1=2&g=%&h=+x+%2B"
-    response = client.post("/", content=body, headers={"content-type": "application/x-www-form-urlencoded"})
-    assert response.status_code == 200
-    assert response.json() == [
-        ["a", "%zz"],
-        ["b", "\ufffd"],
-        ["c", ""],
-        ["", "d"],
-        ["e", "\ufffd"],
-        ["f", "1=2"],
-        ["g", "%"],
-        ["h", " x +"],
-    ]
-
-
-def test_urlencoded_form_fields_are_not_limited_and_parse_in_linear_time(
-    test_client_factory: TestClientFactory,
-) -> None:
-    # As in Starlette, `max_fields` bounds multipart bodies only; an urlencoded body is parsed
-    # in time and memory proportional to its size.
-    client = test_client_factory(form_app)
-    body = b"&".join(b"k%d=v" % index for index in range(100_000))
-    started = time.perf_counter()
-    response = client.post("/", content=body, headers={"content-type": "application/x-www-form-urlencoded"})
-    assert response.status_code == 200
-    assert len(response.json()) == 100_000
-    assert time.perf_counter() - started < 5
-
-
-@pytest.mark.parametrize(
-    ("content_type", "body", "message"),
-    [
-        ("multipart/form-data", END, "Missing boundary in multipart."),
-        ("multipart/form-data; boundary=", END, "Missing boundary in multipart."),
-        ('multipart/form-data; boundary=""', END, "Missing boundary in multipart."),
-        ("multipart/form-data; boundary=" + "b" * 300, END, "Malformed multipart body: Boundary length 300"),
-        ("multipart/form-data; boundary=other", part("a", b"1") + END, "Malformed multipart body: Expected boundary"),
-        (MULTIPART, b"preamble without any boundary", "Malformed multipart body: Expected boundary"),
-        (MULTIPART, b"--B\r\nX-Only: header\r\n\r\nv\r\n" + END, 'The Content-Disposition header field "name"'),
-        (MULTIPART, b"--B\r\nContent-Disposition: form-data\r\n\r\nv\r\n" + END, "The Content-Disposition header"),
-        (
-            MULTIPART,
-            part("a", b"1", extra=b"X: " + b"y" * 100_000 + b"\r\n") + END,
-            "Malformed multipart body: Maximum header size",
-        ),
-        (
-            MULTIPART,
-            part("a", b"1", extra=b"X: y\r\n" * 100) + END,
-            "Malformed multipart body: Maximum header count exceeded",
-        ),
-        (
-            MULTIPART,
-            part("a", b"1", extra=b"no colon here\r\n") + END,
-            "Malformed multipart body: Found invalid character",
-        ),
-        (MULTIPART, part("a", b"x" * (1024 * 1024 + 1)) + END, "Part exceeded maximum size of 1024KB."),
-        (MULTIPART, part("a", b"1") * 1001 + END, "Too many fields. Maximum number of fields is 1000."),
-        (MULTIPART, part("f", b"1", filename="a") * 1001 + END, "Too many files. Maximum number of files is 1000."),
-    ],
-    ids=[
-        "no-boundary",
-        "empty-boundary",
-        "empty-quoted-boundary",
-        "boundary-too-long",
-        "boundary-mismatch",
-        "preamble-only",
-        "no-content-disposition",
-        "no-name",
-        "enormous-part-header",
-        "too-many-part-headers",
-        "bad-part-header",
-        "part-too-large",
-        "too-many-fields",
-        "too-many-files",
-    ],
-)
-def test_malformed_or_excessive_multipart_bodies_are_400(
-    content_type: str,
-    body: bytes,
-    message: str,
-    test_client_factory: TestClientFactory,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    files = spy_on_spooled_files(monkeypatch)
-    client = test_client_factory(form_app)
-    response = client.post("/", content=body, headers={"content-type": content_type})
-    assert response.status_code == 400
-    assert response.text.startswith(message)
-    assert all(file.closed for file in files)
-
-
-def test_multipart_limits_are_configurable(test_client_factory: TestClientFactory) -> None:
-    async def limited(request: Request) -> Response:
-        async with request.form(max_files=1, max_fields=1, max_part_size=4) as form:
-            return JSONResponse(sorted(form.keys()))
-
-    client = test_client_factory(Starlette(routes=[Route("/", limited, methods=["POST"])]))
-    ok = part("a", b"1234") + part("f", b"long file content", filename="f") + END
-    assert client.post("/", content=ok, headers={"content-type": MULTIPART}).json() == ["a", "f"]
-    for body, message in [
-        (part("a", b"1") + part("b", b"2") + END, "Too many fields. Maximum number of fields is 1."),
-        (part("f", b"1", filename="f") * 2 + END, "Too many files. Maximum number of files is 1."),
-        (part("a", b"12345") + END, "Part exceeded maximum size of 0KB."),
-    ]:
-        response = client.post("/", content=body, headers={"content-type": MULTIPART})
-        assert (response.status_code, response.text) == (400, message)
-
-
-def test_multipart_file_names_are_reported_as_sent(test_client_factory: TestClientFactory) -> None:
-    # The file name is client input, kept as sent (only an old-IE full Windows path is reduced
-    # to its last component): never use it as a path without sanitising it.
-    client = test_client_factory(form_app)
-    body = (
-        part("a", b"1", filename="../../etc/passwd")
-        + part("b", b"1", filename="C:\\\\dir\\\\x.txt")
-        + part("c", b"1", filename="nul\x00byte")
-        + END
-    )
-    response = client.post("/", content=body, headers={"content-type": MULTIPART})
-    assert response.status_code == 200
-    assert response.json() == [["a", "file:../../etc/passwd"], ["b", "file:x.txt"], ["c", "file:nul\x00byte"]]
-
-
-@pytest.mark.anyio
-async def test_client_disconnect_while_parsing_a_form_closes_the_files(monkeypatch: pytest.MonkeyPatch) -> None:
-    files = spy_on_spooled_files(monkeypatch)
-    chunks = [part("f", b"first", filename="a.txt"), part("g", b"second", filename="b.txt")[:-4]]
-    seen: list[BaseException] = []
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            await request.form()
-        except ClientDisconnect as exc:
-            seen.append(exc)
-            raise
-        raise AssertionError("unreachable")  # pragma: no cover - the form cannot be complete
-
-    app = Starlette(routes=[Route("/", endpoint, methods=["POST"])])
-
-    async def receive() -> Message:
-        if chunks:
-            return {"type": "http.request", "body": chunks.pop(0), "more_body": True}
-        return {"type": "http.disconnect"}
-
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"content-type", MULTIPART.encode())],
-    }
-    with pytest.raises(ClientDisconnect):
-        await app(scope, receive, send)
-    assert len(seen) == 1
-    assert len(files) == 2
-    assert all(file.closed for file in files)
-
-
-def test_invalid_json_body_raises_what_json_loads_raises(test_client_factory: TestClientFactory) -> None:
-    # As in Starlette, `request.json()` raises what `json.loads` raises (a ValueError): a 500 unless the
-    # application handles it, for instance with an exception handler turning it into a 400.
-    async def endpoint(request: Request) -> Response:
-        return JSONResponse(await request.json())
-
-    async def bad_json(request: Request, exc: Exception) -> Response:
-        return PlainTextResponse("Invalid JSON", status_code=400)
-
-    routes = [Route("/", endpoint, methods=["POST"])]
-    client = test_client_factory(Starlette(routes=routes))
-    for body in [b"{bad", b"", b"[" * 10]:
-        with pytest.raises(json.JSONDecodeError):
-            client.post("/", content=body)
-    for body in [b"\xff", b"\xff\xfe\x00"]:  # not UTF-8, 16 or 32 (both are ValueErrors too)
-        with pytest.raises(UnicodeDecodeError):
-            client.post("/", content=body)
-    handled = test_client_factory(Starlette(routes=routes, exception_handlers={json.JSONDecodeError: bad_json}))
-    response = handled.post("/", content=b"{bad")
-    assert (response.status_code, response.text) == (400, "Invalid JSON")
-    assert handled.post("/", content=b'{"ok": [1, "\\u00e9"]}').json() == {"ok": [1, "é"]}
 
 
 # Range requests --------------------------------------------------------------------------------
@@ -1067,6 +1113,19 @@ def test_static_files_with_malformed_conditional_headers(
     assert (response.status_code, response.headers["allow"]) == (405, "GET, HEAD")
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    if_modified_since=st.text(
+        alphabet=st.sampled_from(list("0123456789 ,:+-MonJaGMTZ()APSbcdefhilrstuvy\t.")), max_size=50
+    ),
+    if_none_match=st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=30),
+)
+def test_conditional_request_headers_never_raise(if_modified_since: str, if_none_match: str) -> None:
+    response_headers = Headers({"etag": '"abc"', "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT"})
+    for request_headers in [{"if-modified-since": if_modified_since}, {"if-none-match": if_none_match}]:
+        assert isinstance(_conditional.not_modified(response_headers, Headers(request_headers)), bool)
+
+
 # Middleware with malformed input ---------------------------------------------------------------
 
 
@@ -1153,6 +1212,16 @@ def test_gzip_cors_and_trusted_host_with_malformed_headers(test_client_factory: 
         assert (response.status_code, response.text) == expected, host
 
 
+def test_trusted_host_www_redirect_with_a_bad_port_is_refused(test_client_factory: TestClientFactory) -> None:
+    app = TrustedHostMiddleware(PlainTextResponse("ok"), allowed_hosts=["www.example.com"])
+    client = test_client_factory(app, follow_redirects=False)
+    response = client.get("/a", headers={"host": "example.com:8000"})
+    assert (response.status_code, response.headers["location"]) == (307, "http://www.example.com:8000/a")
+    for host in ["example.com:abc", "example.com:99999"]:
+        response = client.get("/a", headers={"host": host})
+        assert (response.status_code, response.text) == (400, "Invalid host header"), host
+
+
 # Through a real server: bytes on the wire ------------------------------------------------------
 
 
@@ -1175,8 +1244,13 @@ wire_app = Starlette(
 
 
 @pytest.fixture(scope="module")
-def wire_server() -> Iterator[RunningServer]:
-    with run_uvicorn(wire_app) as server:
+def wire_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    base = tmp_path_factory.mktemp("wire")
+    (base / "public").mkdir()
+    (base / "public" / "file.txt").write_text("public")
+    (base / "secret.txt").write_text("secret")
+    app = Starlette(routes=[*wire_app.routes, Mount("/static", StaticFiles(directory=base / "public"))])
+    with run_uvicorn(app) as server:
         yield server
 
 
@@ -1250,11 +1324,102 @@ def test_wire_malformed_multipart_bodies_are_400(wire_server: RunningServer) -> 
         assert exchange(wire_server, request) == (400, message)
 
 
-def test_trusted_host_www_redirect_with_a_bad_port_is_refused(test_client_factory: TestClientFactory) -> None:
-    app = TrustedHostMiddleware(PlainTextResponse("ok"), allowed_hosts=["www.example.com"])
-    client = test_client_factory(app, follow_redirects=False)
-    response = client.get("/a", headers={"host": "example.com:8000"})
-    assert (response.status_code, response.headers["location"]) == (307, "http://www.example.com:8000/a")
-    for host in ["example.com:abc", "example.com:99999"]:
-        response = client.get("/a", headers={"host": host})
-        assert (response.status_code, response.text) == (400, "Invalid host header"), host
+def test_wire_static_files_traversal(wire_server: RunningServer) -> None:
+    assert exchange(wire_server, get(b"/static/file.txt")) == (200, b"public")
+    for target in [
+        b"/static/../secret.txt",
+        b"/static/..%2fsecret.txt",
+        b"/static/..%2Fsecret.txt",
+        b"/static/%2e%2e/secret.txt",
+        b"/static/..%5csecret.txt",
+        b"/static/file.txt%00",
+        b"/static/" + b"a" * 5000,
+    ]:
+        assert exchange(wire_server, get(target)) == (404, b"Not Found"), target
+
+
+# Catch-all: arbitrary client bytes through a full application never give a server error ----------
+
+
+async def inspect_everything(request: Request) -> Response:
+    url = request.url
+    details: list[object] = [
+        url.path,
+        url.port,
+        url.hostname,
+        str(request.base_url),
+        str(request.url_for("everything")),
+    ]
+    details += [dict(request.query_params), request.cookies, dict(request.session), request.client]
+    async with request.form() as form:
+        details.append(len(form))
+    request.session["seen"] = True
+    return PlainTextResponse(repr(details))
+
+
+full_app = Starlette(
+    routes=[Route("/", inspect_everything, methods=["GET", "POST"], name="everything")],
+    middleware=[
+        Middleware(TrustedHostMiddleware, allowed_hosts=["*"]),
+        Middleware(CORSMiddleware, allow_origins=["https://a.com"], allow_methods=["*"], allow_headers=["*"]),
+        Middleware(SessionMiddleware, secret_key="secret"),
+        Middleware(GZipMiddleware, minimum_size=1),
+    ],
+)
+
+_header_names = st.sampled_from(
+    [b"host", b"cookie", b"content-type", b"origin", b"accept-encoding", b"access-control-request-method", b"x"]
+)
+_content_types = st.sampled_from(
+    [
+        b"multipart/form-data; boundary=B",
+        b"multipart/form-data",
+        b"multipart/form-data; boundary=B; charset=",
+        b"application/x-www-form-urlencoded",
+        b"text/plain",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "OPTIONS"]),
+    query_string=st.binary(max_size=40),
+    headers=st.lists(st.tuples(_header_names, st.binary(max_size=40)), max_size=6),
+    content_type=_content_types,
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.lists(st.sampled_from([part("a", b"1"), part("f", b"x", filename="f"), b"--B", END, b"\r\n", b"%"])).map(
+            b"".join
+        ),
+    ),
+)
+def test_arbitrary_requests_never_get_a_server_error(
+    method: str, query_string: bytes, headers: list[tuple[bytes, bytes]], content_type: bytes, body: bytes
+) -> None:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "server": ("server.local", 80),
+        "client": ("1.2.3.4", 5),
+        "path": "/",
+        "raw_path": b"/",
+        "root_path": "",
+        "query_string": query_string,
+        "headers": [(b"content-type", content_type), *headers],
+    }
+    incoming: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    anyio.run(full_app, scope, receive, send)
+    assert sent[0]["status"] < 500, sent
+    assert sent[0]["status"] in (200, 400, 405), sent

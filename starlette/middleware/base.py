@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 import anyio
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
+from starlette._first_to_return import run_until_first_returns as _run_until_first_returns
 from starlette._utils import collapse_excgroups
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -50,6 +51,8 @@ DispatchFunction = Callable[[Request, RequestResponseEndpoint], Awaitable[Respon
 BodyStreamGenerator = AsyncGenerator[bytes | MutableMapping[str, Any], None]
 AsyncContentStream = AsyncIterable[str | bytes | memoryview | MutableMapping[str, Any]]
 T = TypeVar("T")
+# Subscripted once: `create_memory_object_stream[Message]` builds a new generic alias each time.
+_create_message_stream = anyio.create_memory_object_stream[Message]
 
 
 class _CachedRequest(Request):
@@ -109,22 +112,19 @@ class BaseHTTPMiddleware:
         app_exc_raised_by_call_next = False
         send_stream: ObjectSendStream[Message]
         recv_stream: ObjectReceiveStream[Message]
-        send_stream, recv_stream = anyio.create_memory_object_stream[Message]()
+        send_stream, recv_stream = _create_message_stream()
 
         async def receive_or_disconnect() -> Message:
             if response_sent.is_set():
                 return {"type": "http.disconnect"}
             message: Message | None = None
-            with collapse_excgroups():
-                async with anyio.create_task_group() as task_group:
 
-                    async def wait_for_response_sent() -> None:
-                        await response_sent.wait()
-                        task_group.cancel_scope.cancel()
+            async def receive_message() -> None:
+                nonlocal message
+                message = await request.wrapped_receive()
 
-                    task_group.start_soon(wait_for_response_sent)
-                    message = await request.wrapped_receive()
-                    task_group.cancel_scope.cancel()
+            # The message, unless our response is sent first: then the wait is abandoned.
+            await _run_until_first_returns(receive_message, response_sent.wait)
             if message is None or response_sent.is_set():
                 return {"type": "http.disconnect"}
             return message

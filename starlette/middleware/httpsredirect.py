@@ -32,11 +32,7 @@ class HTTPSRedirectMiddleware:
 
         url = URL(scope=scope)
         netloc = url.netloc
-        try:
-            port = url.port
-        except ValueError:  # a Host header with a non-numeric port: keep it as sent
-            port = None
-        if port in (80, 443):
+        if url.port in (80, 443):  # (a URL built from a scope always has a valid port)
             hostname = url.hostname or ""
             netloc = f"[{hostname}]" if ":" in hostname else hostname
         response = RedirectResponse(url.replace(scheme=redirect_scheme, netloc=netloc), status_code=307)
