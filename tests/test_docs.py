@@ -14,17 +14,19 @@ import contextlib
 import contextvars
 import dataclasses
 import datetime
+import http.cookies
 import importlib
 import json
 import os
 import re
 import sys
+import tempfile
 import threading
 import types
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import anyio
 import httpx
@@ -32,7 +34,7 @@ import jinja2
 import pytest
 import yaml
 
-from starlette import status
+from starlette import formparsers, status
 from starlette.applications import Starlette
 from starlette.authentication import (
     AuthCredentials,
@@ -44,9 +46,10 @@ from starlette.authentication import (
 )
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.config import Config, EnvironError
-from starlette.datastructures import CommaSeparatedStrings, FormData, Secret
+from starlette.datastructures import CommaSeparatedStrings, FormData, Headers, Secret
 from starlette.endpoints import WebSocketEndpoint
 from starlette.exceptions import HTTPException, WebSocketException
+from starlette.formparsers import FormParser, MultiPartException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -522,6 +525,139 @@ def test_requests_prose_mapping_and_missing_middleware() -> None:
     assert Request(scope).state.visits == 1
 
 
+def _spool_recorder(monkeypatch: pytest.MonkeyPatch) -> list[BinaryIO]:
+    """Record every file the multipart parser spools an upload into."""
+    opened: list[BinaryIO] = []
+    real = tempfile.SpooledTemporaryFile
+
+    def spool(*args: Any, **kwargs: Any) -> BinaryIO:
+        file = cast(BinaryIO, real(*args, **kwargs))
+        opened.append(file)
+        return file
+
+    monkeypatch.setattr(formparsers, "SpooledTemporaryFile", spool)
+    return opened
+
+
+_MULTIPART_B = {"content-type": "multipart/form-data; boundary=B"}
+_TRUNCATED = (
+    b'--B\r\nContent-Disposition: form-data; name="a"; filename="a.txt"\r\n\r\nfirst\r\n'
+    b'--B\r\nContent-Disposition: form-data; name="b"; filename="b.txt"\r\n\r\nsec'
+)
+_TRUNCATED_MESSAGE = "Malformed multipart body: the body ended before the closing boundary."
+
+
+def test_requests_prose_malformed_multipart(
+    test_client_factory: TestClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests.md, "Forms and file uploads": truncated and other malformed multipart bodies."""
+    opened = _spool_recorder(monkeypatch)
+
+    async def upload(request: Request) -> Response:
+        async with request.form() as form:
+            return JSONResponse(sorted(form.keys()))
+
+    client = test_client_factory(Starlette(routes=[Route("/", upload, methods=["POST"])]))
+    truncated = client.post("/", content=_TRUNCATED, headers=_MULTIPART_B)
+    assert (truncated.status_code, truncated.text) == (400, _TRUNCATED_MESSAGE)
+    assert len(opened) == 2 and all(file.closed for file in opened)
+    # The same body delivered in several chunks, cut inside the headers of its second part.
+    chunks = [_TRUNCATED[:20], _TRUNCATED[20:70], _TRUNCATED[70:110]]
+    cut = client.post("/", content=iter(chunks), headers=_MULTIPART_B)
+    assert (cut.status_code, cut.text) == (400, _TRUNCATED_MESSAGE)
+    assert len(opened) == 3 and all(file.closed for file in opened)
+    empty = client.post("/", content=b"", headers=_MULTIPART_B)
+    assert (empty.status_code, empty.json()) == (200, [])
+    complete = client.post("/", content=_TRUNCATED + b"ond\r\n--B--\r\n", headers=_MULTIPART_B)
+    assert (complete.status_code, complete.json()) == (200, ["a", "b"])
+    no_boundary = client.post("/", content=b"x", headers={"content-type": "multipart/form-data"})
+    assert (no_boundary.status_code, no_boundary.text) == (400, "Missing boundary in multipart.")
+    nameless_body = b"--B\r\nContent-Disposition: form-data\r\n\r\n1\r\n--B--\r\n"
+    nameless = client.post("/", content=nameless_body, headers=_MULTIPART_B)
+    assert (nameless.status_code, nameless.text) == (
+        400,
+        'The Content-Disposition header field "name" must be provided.',
+    )
+
+    async def raw_app(scope: Scope, receive: Receive, send: Send) -> None:
+        await Request(scope, receive).form()  # raises: no response is ever sent
+
+    raw = test_client_factory(raw_app)
+    opened.clear()
+    with pytest.raises(MultiPartException) as info:
+        raw.post("/", content=_TRUNCATED, headers=_MULTIPART_B)
+    assert info.value.message == _TRUNCATED_MESSAGE
+    assert len(opened) == 2 and all(file.closed for file in opened)
+
+
+def test_requests_prose_urlencoded_has_no_field_limit(test_client_factory: TestClientFactory) -> None:
+    """requests.md: the `max_*` limits are for multipart bodies; a urlencoded form keeps every field."""
+
+    async def count(request: Request) -> Response:
+        async with request.form(max_fields=1, max_files=0, max_part_size=1) as form:
+            return JSONResponse({"fields": len(form), "last": form["f2999"]})
+
+    client = test_client_factory(Starlette(routes=[Route("/", count, methods=["POST"])]))
+    body = "&".join(f"f{index}=value{index}" for index in range(3000))
+    response = client.post("/", content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.json() == {"fields": 3000, "last": "value2999"}
+    multipart = client.post("/", data={"a": "1", "b": "2"}, files={"f": ("f.txt", b"x")})
+    assert (multipart.status_code, multipart.text) == (400, "Too many fields. Maximum number of fields is 1.")
+
+
+@pytest.mark.anyio
+async def test_requests_prose_urlencoded_parses_in_linear_time() -> None:
+    """requests.md: a long field sent in many small chunks, and many small fields, parse in linear
+    time (re-joining the pending bytes on every chunk would take minutes here, not milliseconds)."""
+
+    async def one_long_field() -> AsyncGenerator[bytes, None]:
+        yield b"long="
+        for _ in range(100_000):
+            yield b"0123456789abcdefghij"
+
+    async def many_fields() -> AsyncGenerator[bytes, None]:
+        for _ in range(50_000):
+            yield b"k=v&"
+
+    headers = Headers({"content-type": "application/x-www-form-urlencoded"})
+    with anyio.fail_after(10):
+        long_form = await FormParser(headers, one_long_field()).parse()
+        many = await FormParser(headers, many_fields()).parse()
+    assert len(str(long_form["long"])) == 2_000_000
+    assert many.getlist("k") == ["v"] * 50_000
+
+
+def test_requests_prose_unusable_host_header(test_client_factory: TestClientFactory) -> None:
+    """requests.md, "URL": a Host header that is no `host[:port]` is ignored, not a 500."""
+
+    async def where(request: Request) -> Response:
+        return JSONResponse(
+            {"url": str(request.url), "base": str(request.base_url), "link": str(request.url_for("where"))}
+        )
+
+    client = test_client_factory(Starlette(routes=[Route("/where", where, name="where")]))
+    server = {"url": "http://testserver/where?q=1", "base": "http://testserver/", "link": "http://testserver/where"}
+    for bad in ("[::1", "::1]", "[not-ipv6]:80", "example.com:abc", "example.com:99999", "example.com:-1"):
+        response = client.get("/where?q=1", headers={"host": bad})
+        assert (response.status_code, response.json()) == (200, server), bad
+    for good, origin in (("[::1]:8000", "http://[::1]:8000"), ("shop.example:8080", "http://shop.example:8080")):
+        assert client.get("/where?q=1", headers={"host": good}).json() == {
+            "url": f"{origin}/where?q=1",
+            "base": f"{origin}/",
+            "link": f"{origin}/where",
+        }
+    scope: Scope = {
+        "type": "http",
+        "scheme": "https",
+        "server": ("10.0.0.1", 8443),
+        "path": "/p",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"[::1")],
+    }
+    assert str(Request(scope).url) == "https://10.0.0.1:8443/p"
+
+
 # ---------------------------------------------------------------------------------------------
 # responses.md
 # ---------------------------------------------------------------------------------------------
@@ -709,6 +845,40 @@ async def test_responses_prose_streaming_disconnect(spec_version: str) -> None:
         await response(scope, receive, send)
         assert events == ["generator closed", "background ran"]
     assert [message.get("body") for message in sent] == [None, b"0", b"1"]
+
+
+def test_responses_prose_cookie_rules() -> None:
+    """responses.md, "Cookies": values are quoted, keys validated, attributes checked."""
+    response = Response()
+    response.set_cookie("k", 'a;b"c', path=None, samesite=None)
+    response.set_cookie("crlf", "a\r\nb", path=None, samesite=None)
+    assert response.headers.getlist("set-cookie") == ['k="a\\073b\\"c"', 'crlf="a\\015\\012b"']
+    setters: dict[str, Callable[[str], None]] = {
+        "path": lambda value: response.set_cookie("k", "v", path=value),
+        "domain": lambda value: response.set_cookie("k", "v", domain=value),
+        "expires": lambda value: response.set_cookie("k", "v", expires=value),
+    }
+    for attribute, value in (
+        ("path", "/a;b"),
+        ("path", "/\x00"),
+        ("domain", "example.com\r\nX-Evil: 1"),
+        ("domain", "example.com; Secure"),
+        ("expires", "Tue, 01 Jan 2030 00:00:00 GMT; Max-Age=9"),
+        ("expires", "\x7f"),
+    ):
+        expected = f"The cookie {attribute} must not contain ';' or control characters: {value!r}"
+        with pytest.raises(ValueError) as info:
+            setters[attribute](value)
+        assert str(info.value) == expected
+    for key in ("bad key", "a;b", "a=b", "é"):
+        with pytest.raises(http.cookies.CookieError, match=f"^Illegal key {key!r}$"):
+            response.set_cookie(key, "v")
+    assert len(response.headers.getlist("set-cookie")) == 2
+    response.set_cookie("a!#$%&'*+-.^_`|~:Z9", "v", domain="example.com", path="/x y", expires="soon")
+    assert (
+        response.headers.getlist("set-cookie")[-1]
+        == "a!#$%&'*+-.^_`|~:Z9=v; Domain=example.com; expires=soon; Path=/x y; SameSite=lax"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1605,6 +1775,57 @@ def test_testclient_prose(test_client_factory: TestClientFactory) -> None:
         received = session.receive_json()
     assert received["url"].startswith("wss://shop.test/") and received["url"].endswith("/ws?x=1")
     assert (received["cookie"], received["header"]) == ("cookie-value", "h")
+
+
+@check("testclient-root-path")
+def _testclient_root_path(module: types.ModuleType, client_factory: TestClientFactory) -> None:
+    module.test_behind_a_prefix()
+    client = client_factory(module.app, root_path="/api")
+    public = {"path": "/api/users/7", "url": "http://testserver/api/users/7", "link": "http://testserver/api/users/7"}
+    assert client.get("/users/7").json() == client.get("/api/users/7").json() == public
+    assert client.get("/users/x").status_code == 404
+
+
+def test_testclient_prose_root_path(test_client_factory: TestClientFactory) -> None:
+    """testclient.md, "Serving under a root path": the prefix is added to paths outside it only."""
+
+    async def echo(scope: Scope, receive: Receive, send: Send) -> None:
+        body = {"path": scope["path"], "raw_path": scope["raw_path"].decode(), "root_path": scope["root_path"]}
+        if scope["type"] == "websocket":
+            websocket = WebSocket(scope, receive, send)
+            await websocket.accept()
+            await websocket.send_json(body)
+            await websocket.close()
+        else:
+            await JSONResponse(body)(scope, receive, send)
+
+    client = test_client_factory(echo, root_path="/api")
+    cases = {
+        "/users/a%20b": ("/api/users/a b", "/api/users/a%20b"),
+        "/api/users/7": ("/api/users/7", "/api/users/7"),
+        "/api": ("/api", "/api"),
+        "/api/": ("/api/", "/api/"),
+        "/apix": ("/api/apix", "/api/apix"),
+        "/": ("/api/", "/api/"),
+    }
+    for requested, (path, raw_path) in cases.items():
+        assert client.get(requested + "?q=1").json() == {"path": path, "raw_path": raw_path, "root_path": "/api"}
+    with client.websocket_connect("/live") as websocket:
+        assert websocket.receive_json() == {"path": "/api/live", "raw_path": "/api/live", "root_path": "/api"}
+    spaced = test_client_factory(echo, root_path="/my api").get("/x").json()
+    assert spaced == {"path": "/my api/x", "raw_path": "/my%20api/x", "root_path": "/my api"}
+    assert test_client_factory(echo).get("/x").json() == {"path": "/x", "raw_path": "/x", "root_path": ""}
+
+    async def item(request: Request) -> Response:
+        return JSONResponse({"url": str(request.url), "link": str(request.url_for("v1:shop:item", sku="k-1"))})
+
+    shop = Mount("/shop", routes=[Route("/{sku}", item, name="item")], name="shop")
+    nested = Starlette(routes=[Mount("/v1", routes=[shop], name="v1")])
+    nested_client = test_client_factory(nested, root_path="/api")
+    expected = {"url": "http://testserver/api/v1/shop/k-1", "link": "http://testserver/api/v1/shop/k-1"}
+    assert nested_client.get("/v1/shop/k-1").json() == expected
+    assert nested_client.get("/api/v1/shop/k-1").json() == expected
+    assert nested_client.get("/v2/shop/k-1").status_code == 404
 
 
 # ---------------------------------------------------------------------------------------------
