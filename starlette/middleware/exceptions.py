@@ -9,9 +9,9 @@ from typing import Any
 from starlette._exception_handler import (
     ExceptionHandlers,
     StatusHandlers,
-    lookup_exception_handler,
-    respond_to_exception,
-    track_response_start,
+    lookup_exception_handler as _lookup_exception_handler,
+    respond_to_exception as _respond_to_exception,
+    track_response_start as _track_response_start,
     wrap_app_handling_exceptions,
 )
 from starlette.exceptions import HTTPException, WebSocketException
@@ -66,15 +66,15 @@ class ExceptionMiddleware:
             # `wrap_app_handling_exceptions`, inlined: this runs on every request.
             handlers = self._handlers
             scope["starlette.exception_handlers"] = handlers
-            sender = track_response_start(send)
+            sender = _track_response_start(send)
             try:
                 await self.app(scope, receive, sender)
             except Exception as exc:
-                handler = lookup_exception_handler(exc, *handlers)
+                handler = _lookup_exception_handler(exc, *handlers)
                 if handler is None:
                     raise
                 # The `Request` given to the handler is only built when there is one to call.
-                await respond_to_exception(exc, handler, Request(scope, receive, send), scope, receive, sender)
+                await _respond_to_exception(exc, handler, Request(scope, receive, send), scope, receive, sender)
         elif scope_type == "websocket":
             conn = WebSocket(scope, receive, send)
             scope["starlette.exception_handlers"] = self._handlers
