@@ -9,6 +9,7 @@ reads of one request (and of requests for the same URL) parse once. Every transf
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -36,12 +37,26 @@ _SECURE_SCHEMES = frozenset(("https", "wss"))
 _PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]*(?::[0-9]{1,4})?")
 
 
+_IPV_FUTURE = re.compile(r"v[0-9A-Fa-f]+\..+")
+
+
 @functools.lru_cache(maxsize=64)
 def _usable_host(host: str) -> bool:
     if _PLAIN_HOST.fullmatch(host):
         return True
+    if "[" in host or "]" in host:
+        # Checked here, not left to `urlsplit`: how much it checks brackets varies by version.
+        end = host.find("]")
+        if not host.startswith("[") or end < 0:
+            return False
+        inside = host[1:end]
+        if not _IPV_FUTURE.fullmatch(inside):
+            try:
+                ipaddress.IPv6Address(inside)
+            except ValueError:
+                return False
     try:
-        _ = _urlsplit("//" + host).port  # ValueError for bad brackets or a bad port
+        _ = _urlsplit("//" + host).port  # ValueError for a bad port
     except ValueError:
         return False
     return True

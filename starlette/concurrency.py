@@ -58,10 +58,22 @@ _EXHAUSTED = _Exhausted()
 
 
 async def iterate_in_threadpool(iterator: Iterable[T]) -> AsyncIterator[T]:
-    """Iterate a blocking iterable asynchronously: each `next()` runs in a worker thread."""
+    """Iterate a blocking iterable asynchronously: each `next()` runs in a worker thread.
+
+    Stopped early (closed, or cancelled), it closes the iterator if that has a `close()` (a
+    generator's `finally` blocks then run at once, in a worker thread, not at garbage collection).
+    """
     as_iterator = iter(iterator)
-    while True:
-        item = await anyio.to_thread.run_sync(next, as_iterator, _EXHAUSTED)
-        if isinstance(item, _Exhausted):
-            break
-        yield item
+    exhausted = False
+    try:
+        while True:
+            item = await anyio.to_thread.run_sync(next, as_iterator, _EXHAUSTED)
+            if isinstance(item, _Exhausted):
+                exhausted = True
+                break
+            yield item
+    finally:
+        close = None if exhausted else getattr(as_iterator, "close", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(close)

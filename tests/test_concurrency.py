@@ -163,3 +163,39 @@ async def test_run_until_first_complete_propagates_errors() -> None:
     with pytest.warns(DeprecationWarning), pytest.raises(BaseExceptionGroup) as info:
         await run_until_first_complete((fail, {}), (wait, {}))
     assert info.group_contains(ValueError, match="broken")
+
+
+@pytest.mark.anyio
+async def test_iterate_in_threadpool_closes_a_generator_stopped_early() -> None:
+    log: list[str] = []
+
+    def numbers() -> Iterator[int]:
+        try:
+            yield from range(10)
+        finally:
+            log.append("closed")
+
+    iterator = iterate_in_threadpool(numbers())
+    assert await iterator.__anext__() == 0
+    await iterator.aclose()  # type: ignore[attr-defined]  # an async generator at runtime
+    assert log == ["closed"]
+
+
+@pytest.mark.anyio
+async def test_iterate_in_threadpool_stopped_early_without_close() -> None:
+    iterator = iterate_in_threadpool([1, 2, 3])
+    assert await iterator.__anext__() == 1
+    await iterator.aclose()  # type: ignore[attr-defined]  # an async generator at runtime
+    assert [item async for item in iterator] == []
+
+
+@pytest.mark.anyio
+async def test_iterate_in_threadpool_exhausted_generator_is_not_closed_again() -> None:
+    log: list[str] = []
+
+    def numbers() -> Iterator[int]:
+        yield 1
+        log.append("finished")
+
+    assert [item async for item in iterate_in_threadpool(numbers())] == [1]
+    assert log == ["finished"]

@@ -1451,8 +1451,12 @@ def test_middleware_prose_gzip(test_client_factory: TestClientFactory) -> None:
     assert streamed.headers["content-encoding"] == "gzip" and streamed.content == b"chunk " * 2000
 
 
-def test_middleware_prose_wsgi_is_deprecated() -> None:
-    sys.modules.pop("starlette.middleware.wsgi", None)
+def test_middleware_prose_wsgi_is_deprecated(monkeypatch: pytest.MonkeyPatch) -> None:
+    import starlette.middleware
+
+    # A fresh import, undone afterwards so that other tests keep the module they imported.
+    monkeypatch.delitem(sys.modules, "starlette.middleware.wsgi", raising=False)
+    monkeypatch.setattr(starlette.middleware, "wsgi", None, raising=False)
     with pytest.warns(DeprecationWarning, match="a2wsgi"):
         importlib.import_module("starlette.middleware.wsgi")
 

@@ -145,6 +145,8 @@ def test_valid_host_headers_are_kept(test_client_factory: TestClientFactory) -> 
         ("[::1]:65535", "::1", 65535),
         ("under_score.local:0", "under_score.local", 0),
         ("example.com:", "example.com", None),
+        ("[v1.fe]:81", "v1.fe", 81),  # an IPvFuture literal
+        ("[fe80::1%eth0]", "fe80::1%eth0", None),
     ]:
         data = client.get("/a", headers={"host": host}).json()
         assert data["url"] == f"http://{host}/a"

@@ -58,9 +58,14 @@ def many_chunks(environ: Environ, start_response: StartResponse) -> Iterator[byt
         yield f"{n},".encode()
 
 
-def test_deprecation_warning() -> None:
+def test_deprecation_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    import starlette.middleware
+
+    # A fresh import, undone afterwards so that other tests keep the module they imported.
+    monkeypatch.delitem(sys.modules, "starlette.middleware.wsgi", raising=False)
+    monkeypatch.setattr(starlette.middleware, "wsgi", wsgi_module)
     with pytest.warns(DeprecationWarning, match=r"starlette\.middleware\.wsgi is deprecated.*a2wsgi"):
-        importlib.reload(wsgi_module)
+        importlib.import_module("starlette.middleware.wsgi")
 
 
 def test_wsgi_get(test_client_factory: TestClientFactory) -> None:
