@@ -525,8 +525,13 @@ async def test_send_push_promise() -> None:
 @pytest.mark.parametrize("extensions", [None, {}, {"http.response.trailers": {}}])
 async def test_send_push_promise_without_server_support_does_nothing(extensions: dict[str, Any] | None) -> None:
     scope = make_scope() if extensions is None else make_scope(extensions=extensions)
-    # The default send would raise if it were called.
-    await Request(scope, receive_from()).send_push_promise("/style.css")
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await Request(scope, receive_from(), send).send_push_promise("/style.css")
+    assert sent == []
 
 
 def test_server_push_headers_to_copy() -> None:

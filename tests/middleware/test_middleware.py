@@ -101,9 +101,13 @@ def test_building_the_middleware_wraps_the_app(
 
 def test_arguments_are_checked_against_the_factory_signature() -> None:
     # mypy (run with warn_unused_ignores) fails if these stop being type errors.
-    Middleware(HeaderMiddleware, 1)  # type: ignore[arg-type]
-    Middleware(HeaderMiddleware, "x-a", unknown=True)  # type: ignore[call-arg]
-    Middleware(header_middleware_factory)  # type: ignore[call-arg]
+    wrong_type = Middleware(HeaderMiddleware, 1)  # type: ignore[arg-type]
+    unknown = Middleware(HeaderMiddleware, "x-a", unknown=True)  # type: ignore[call-arg]
+    missing = Middleware(header_middleware_factory)  # type: ignore[call-arg]
+    # At runtime the arguments are only stored; the factory sees them when the stack is built.
+    assert list(wrong_type) == [HeaderMiddleware, (1,), {}]
+    assert list(unknown) == [HeaderMiddleware, ("x-a",), {"unknown": True}]
+    assert list(missing) == [header_middleware_factory, (), {}]
 
 
 def test_starlette_builds_user_middleware_between_the_error_layers(test_client_factory: TestClientFactory) -> None:
