@@ -105,6 +105,27 @@ async def respond_to_exception(
         await response(scope, receive, sender)
 
 
+async def call_handling_http_exceptions(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    handlers: tuple[ExceptionHandlers, StatusHandlers],
+    conn: Request | None = None,
+) -> None:
+    """Run the HTTP `app`, giving what it raises to the matching handler of `handlers`. The
+    `Request` passed to a handler is `conn`, or one built only when a handler is called."""
+    sender = track_response_start(send)
+    try:
+        await app(scope, receive, sender)
+    except Exception as exc:
+        handler = lookup_exception_handler(exc, *handlers)
+        if handler is None:
+            raise
+        request = Request(scope, receive, send) if conn is None else conn
+        await respond_to_exception(exc, handler, request, scope, receive, sender)
+
+
 def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASGIApp:
     """Wrap `app` so that exceptions it raises are given to the matching handler from
     `scope["starlette.exception_handlers"]` (looked up by status code for `HTTPException`,
@@ -116,21 +137,14 @@ def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASG
     if not exception_handlers and not status_handlers:
         return app
 
-    if conn.scope["type"] == "http":
+    if isinstance(conn, Request):
+        request = conn
 
         async def wrapped_http_app(scope: Scope, receive: Receive, send: Send) -> None:
-            sender = track_response_start(send)
-            try:
-                await app(scope, receive, sender)
-            except Exception as exc:
-                handler = lookup_exception_handler(exc, exception_handlers, status_handlers)
-                if handler is None:
-                    raise
-                await respond_to_exception(exc, handler, conn, scope, receive, sender)
+            await call_handling_http_exceptions(app, scope, receive, send, handlers, request)
 
         return wrapped_http_app
 
-    assert isinstance(conn, WebSocket)
     websocket = conn
 
     async def wrapped_websocket_app(scope: Scope, receive: Receive, send: Send) -> None:

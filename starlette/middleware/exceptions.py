@@ -9,9 +9,7 @@ from typing import Any
 from starlette._exception_handler import (
     ExceptionHandlers,
     StatusHandlers,
-    lookup_exception_handler as _lookup_exception_handler,
-    respond_to_exception as _respond_to_exception,
-    track_response_start as _track_response_start,
+    call_handling_http_exceptions as _call_handling_http_exceptions,
     wrap_app_handling_exceptions,
 )
 from starlette.exceptions import HTTPException, WebSocketException
@@ -63,18 +61,9 @@ class ExceptionMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope_type = scope["type"]
         if scope_type == "http":
-            # `wrap_app_handling_exceptions`, inlined: this runs on every request.
-            handlers = self._handlers
-            scope["starlette.exception_handlers"] = handlers
-            sender = _track_response_start(send)
-            try:
-                await self.app(scope, receive, sender)
-            except Exception as exc:
-                handler = _lookup_exception_handler(exc, *handlers)
-                if handler is None:
-                    raise
-                # The `Request` given to the handler is only built when there is one to call.
-                await _respond_to_exception(exc, handler, Request(scope, receive, send), scope, receive, sender)
+            # The `Request` given to a handler is only built when there is one to call.
+            scope["starlette.exception_handlers"] = self._handlers
+            await _call_handling_http_exceptions(self.app, scope, receive, send, self._handlers)
         elif scope_type == "websocket":
             conn = WebSocket(scope, receive, send)
             scope["starlette.exception_handlers"] = self._handlers
