@@ -119,3 +119,59 @@ def urls(draw: st.DrawFn) -> str:
     if fragment:
         url += "#" + fragment
     return url
+
+
+# Forms: urlencoded items, multipart parts, boundaries and chunkings ---------------------------
+
+# RFC 2046 `bchars`: what a multipart boundary may hold (a space, but not as the last character).
+_BOUNDARY_CHARS = string.ascii_letters + string.digits + "'()+_,-./:=? "
+
+
+def multipart_boundaries() -> st.SearchStrategy[str]:
+    """Valid multipart boundaries (RFC 2046): 1 to 70 `bchars`, not ending with a space; the
+    kinds browsers and HTTP clients send are made likely."""
+    anything = st.text(alphabet=_BOUNDARY_CHARS, min_size=1, max_size=70).map(lambda b: b.rstrip(" ") or "x")
+    common = st.sampled_from(["B", "----WebKitFormBoundary7MA4YWxkTrZu0gW", "a" * 70, "0", "--", "==?=="])
+    hexes = st.binary(min_size=16, max_size=16).map(bytes.hex)
+    return st.one_of(common, hexes, anything)
+
+
+def form_field_names() -> st.SearchStrategy[str]:
+    """Form field names and file names as a client may send them in a Content-Disposition: any
+    UTF-8 encodable text without CR or LF (`_charset_`, which changes the charset, excluded)."""
+    text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r\n"), max_size=16)
+    pool = st.sampled_from(["file", "a", "", " ", 'q"uote', "back\\slash", "semi;colon=x", "ключ", "名前"])
+    return st.one_of(pool, text).filter(lambda name: name != "_charset_")
+
+
+def form_field_values() -> st.SearchStrategy[str]:
+    """Text values of form fields: any UTF-8 encodable text, line breaks included."""
+    return st.one_of(st.sampled_from(["", "value", "a\r\nb", "--", "é€"]), st.text(st.characters(codec="utf-8")))
+
+
+@st.composite
+def multipart_parts(draw: st.DrawFn, max_size: int = 5) -> list[tuple[str, str, str | None, bytes | str]]:
+    """Lists of multipart parts `(kind, name, filename, content)`: kind "field" (a text value,
+    filename None) or "file" (binary content, a filename)."""
+    parts: list[tuple[str, str, str | None, bytes | str]] = []
+    for _ in range(draw(st.integers(0, max_size))):
+        name = draw(form_field_names())
+        if draw(st.booleans()):
+            parts.append(("field", name, None, draw(form_field_values())))
+        else:
+            filename = draw(form_field_names())
+            parts.append(("file", name, filename, draw(st.binary(max_size=300))))
+    return parts
+
+
+@st.composite
+def chunkings(draw: st.DrawFn, data: bytes, max_chunks: int = 12) -> list[bytes]:
+    """`data` cut into random pieces that join back into it (empty pieces included), as a body
+    may arrive in `http.request` messages of any size."""
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=max_chunks - 1)))
+    pieces, start = [], 0
+    for cut in cuts:
+        pieces.append(data[start:cut])
+        start = cut
+    pieces.append(data[start:])
+    return pieces

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given, strategies as st
 
 from starlette.applications import Starlette
 from starlette.authentication import (
@@ -20,13 +21,14 @@ from starlette.authentication import (
     has_required_scope,
     requires,
 )
-from starlette.endpoints import HTTPEndpoint
+from starlette.endpoints import HTTPEndpoint, WebSocketEndpoint
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from tests.types import TestClientFactory
 
@@ -315,3 +317,161 @@ def test_custom_user_identity() -> None:
 
     user: Any = User("x1")
     assert (user.identity, user.is_authenticated, user.display_name) == ("x1", True, "X1")
+
+
+# --------------------------------------------------------------------------------------------
+# Audit additions: websocket endpoint classes, status_code on websockets, redirects behind
+# mounts and root_path, the documented login flow
+
+
+class WebSocketChat(WebSocketEndpoint):
+    encoding = "text"
+
+    @requires("chat")
+    async def on_connect(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(f"hello {websocket.user.display_name}")
+
+    async def on_receive(self, websocket: WebSocket, data: str) -> None:
+        await websocket.send_text(data.upper())
+
+
+@requires("authenticated", status_code=404, redirect="homepage")
+async def websocket_with_http_options(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.send_text("in")
+    await websocket.close()
+
+
+ws_app = Starlette(
+    routes=[
+        Route("/", homepage, name="homepage"),
+        WebSocketRoute("/chat", WebSocketChat),
+        WebSocketRoute("/options", websocket_with_http_options),
+    ],
+    middleware=[Middleware(AuthenticationMiddleware, backend=HeaderScopes())],
+)
+
+
+def test_requires_on_websocket_endpoint_methods(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(ws_app)
+    with client.websocket_connect("/chat", headers={"X-Scopes": "chat"}) as websocket:
+        assert websocket.receive_text() == "hello alice"
+        websocket.send_text("hi")
+        assert websocket.receive_text() == "HI"
+
+    for headers in ({}, {"X-Scopes": "authenticated"}):
+        with pytest.raises(WebSocketDisconnect) as info:
+            with client.websocket_connect("/chat", headers=headers):
+                raise AssertionError("the connection is closed")  # pragma: no cover - never reached
+        assert info.value.code == 1000
+
+
+def test_status_code_and_redirect_do_not_apply_to_websockets(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(ws_app)
+    with pytest.raises(WebSocketDisconnect) as info:
+        with client.websocket_connect("/options"):
+            raise AssertionError("the connection is closed")  # pragma: no cover - never reached
+    assert info.value.code == 1000  # closed before the handshake: servers answer it with 403
+
+    with client.websocket_connect("/options", headers={"X-Scopes": "authenticated"}) as websocket:
+        assert websocket.receive_text() == "in"
+
+
+@pytest.mark.anyio
+async def test_websocket_denial_is_a_close_before_accept() -> None:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}  # pragma: no cover - the denial reads nothing
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "websocket", "path": "/", "headers": [], "auth": AuthCredentials(), "user": UnauthenticatedUser()}
+    await websocket_with_http_options(WebSocket(scope, receive, send))
+    assert sent == [{"type": "websocket.close", "code": 1000, "reason": ""}]
+
+
+def test_redirect_behind_mount_and_root_path(test_client_factory: TestClientFactory) -> None:
+    @requires("authenticated", redirect="auth:login")
+    async def settings(request: Request) -> Response:
+        return PlainTextResponse("settings")
+
+    async def login(request: Request) -> Response:
+        return PlainTextResponse("login " + request.query_params["next"])
+
+    app = Starlette(
+        routes=[
+            Mount("/auth", name="auth", routes=[Route("/login", login, name="login")]),
+            Mount("/account", routes=[Route("/settings", settings)]),
+        ],
+        middleware=[Middleware(AuthenticationMiddleware, backend=HeaderScopes())],
+    )
+    client = test_client_factory(app, root_path="/site")
+    response = client.get("/site/account/settings?tab=a b", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == (
+        "http://testserver/site/auth/login?next=http%3A%2F%2Ftestserver%2Fsite%2Faccount%2Fsettings%3Ftab%3Da%2520b"
+    )
+    response = client.get("/site/account/settings?tab=a b")
+    assert response.text == "login http://testserver/site/account/settings?tab=a%20b"
+
+
+def test_documented_login_flow(test_client_factory: TestClientFactory) -> None:
+    @requires("authenticated", redirect="login")
+    async def admin_page(request: Request) -> Response:
+        return PlainTextResponse("admin for " + request.user.display_name)
+
+    async def login(request: Request) -> Response:
+        if request.method == "POST" and request.user.is_authenticated:
+            next_url = request.query_params.get("next")
+            if next_url:
+                return RedirectResponse(next_url)
+            return RedirectResponse("/")
+        return PlainTextResponse("please log in", status_code=401)
+
+    app = Starlette(
+        routes=[
+            Route("/", homepage),
+            Route("/admin", admin_page),
+            Route("/login", login, methods=["GET", "POST"], name="login"),
+        ],
+        middleware=[Middleware(AuthenticationMiddleware, backend=HeaderScopes())],
+    )
+    client = test_client_factory(app)
+    response = client.get("/admin")
+    assert response.status_code == 401
+    assert response.text == "please log in"
+    login_url = str(response.url)
+    assert login_url == "http://testserver/login?next=http%3A%2F%2Ftestserver%2Fadmin"
+
+    response = client.post(login_url, headers={"X-Scopes": "authenticated"}, follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://testserver/admin"
+    assert client.get("/admin", headers={"X-Scopes": "authenticated"}).text == "admin for alice"
+
+    response = client.post("/login", headers={"X-Scopes": "authenticated"}, follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+def test_scopes_as_any_sequence(test_client_factory: TestClientFactory) -> None:
+    @requires(("read", "write"))
+    def endpoint(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    client = test_client_factory(
+        Starlette(
+            routes=[Route("/", endpoint)], middleware=[Middleware(AuthenticationMiddleware, backend=HeaderScopes())]
+        )
+    )
+    assert client.get("/", headers={"X-Scopes": "read"}).status_code == 403
+    assert client.get("/", headers={"X-Scopes": "write,read"}).text == "ok"
+
+
+@given(
+    granted=st.lists(st.sampled_from(["a", "b", "c", "admin", "read"]), max_size=5),
+    required=st.lists(st.sampled_from(["a", "b", "c", "admin", "read"]), max_size=5),
+)
+def test_has_required_scope_is_set_inclusion(granted: list[str], required: list[str]) -> None:
+    assert has_required_scope(make_request(*granted), required) is set(required).issubset(granted)

@@ -357,3 +357,110 @@ def test_without_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(AssertionError, match="`pyyaml` must be installed to use parse_docstring."):
         generator.parse_docstring(users)
     assert generator.parse_docstring(undocumented) == {}
+
+
+# --------------------------------------------------------------------------------------------
+# Audit additions: mounted applications, middleware-wrapped mounts, hidden endpoint classes
+
+
+def test_mounted_applications_and_middleware_wrapped_mounts() -> None:
+    from starlette.middleware import Middleware
+    from starlette.middleware.gzip import GZipMiddleware
+
+    sub_app = Starlette(routes=[Route("/items/{item_id:uuid}", user), Route("/orgs", Organisations)])
+    routes: list[BaseRoute] = [
+        Mount("/v1", app=sub_app),
+        Mount("/v2", routes=[Route("/users", users)], middleware=[Middleware(GZipMiddleware)]),
+        Host("api.example.com", app=Router(routes=[Mount("/deep/{x:path}", routes=[Route("/leaf", user)])])),
+    ]
+    assert schemas.get_endpoints(routes) == [
+        EndpointInfo("/v1/items/{item_id}", "get", user),
+        EndpointInfo("/v1/orgs", "get", Organisations.get),
+        EndpointInfo("/v1/orgs", "post", Organisations.post),
+        EndpointInfo("/v1/orgs", "delete", Organisations.delete),
+        EndpointInfo("/v2/users", "get", users),
+        EndpointInfo("/deep/{x}/leaf", "get", user),
+    ]
+
+
+def test_hidden_endpoint_class_and_hidden_routes_in_mounts() -> None:
+    routes: list[BaseRoute] = [
+        Route("/organisations", Organisations, include_in_schema=False),
+        Mount("/m", routes=[Route("/hidden", hidden, include_in_schema=False), Route("/users", users)]),
+    ]
+    assert schemas.get_schema(routes)["paths"] == {"/m/users": {"get": {"summary": "users"}}}
+
+
+def test_schema_of_the_application_routes(test_client_factory: TestClientFactory) -> None:
+    app = Starlette(
+        routes=[
+            Route("/schema", openapi_schema, include_in_schema=False),
+            Mount("/api", routes=[Route("/orgs", Organisations), Route("/users/{id:int}", user, methods=["PUT"])]),
+        ]
+    )
+    response = test_client_factory(app).get("/schema")
+    assert response.status_code == 200
+    assert response.text == (
+        "info:\n"
+        "  title: Example API\n"
+        "  version: '1.0'\n"
+        "openapi: 3.0.0\n"
+        "paths:\n"
+        "  /api/orgs:\n"
+        "    get:\n"
+        "      summary: list organisations\n"
+        "    post:\n"
+        "      summary: create an organisation\n"
+        "  /api/users/{id}:\n"
+        "    put:\n"
+        "      summary: a user\n"
+    )
+
+
+def test_documented_example_yaml_output() -> None:
+    schema = schemas.get_schema(routes=doc_app.routes)
+    assert yaml.dump(schema, default_flow_style=False) == (
+        "info:\n"
+        "  title: Example API\n"
+        "  version: '1.0'\n"
+        "openapi: 3.0.0\n"
+        "paths:\n"
+        "  /users:\n"
+        "    get:\n"
+        "      responses:\n"
+        "        200:\n"
+        "          description: A list of users.\n"
+        "          examples:\n"
+        "          - username: tom\n"
+        "          - username: lucy\n"
+        "    post:\n"
+        "      responses:\n"
+        "        200:\n"
+        "          description: A user.\n"
+        "          examples:\n"
+        "            username: tom\n"
+    )
+
+
+_yaml_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12).filter(
+    lambda text: "---" not in text
+)
+_yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | _yaml_text,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_yaml_text, children, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    schema=st.dictionaries(_yaml_text, _yaml_values, min_size=1, max_size=4),
+    prose=st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40).filter(
+        lambda text: "---" not in text
+    ),
+)
+def test_parse_docstring_round_trips_the_yaml_after_the_separator(schema: dict[str, Any], prose: str) -> None:
+    def endpoint(request: Request) -> None:
+        raise NotImplementedError()  # pragma: no cover - documentation only
+
+    endpoint.__doc__ = f"{prose}\n---\n{yaml.safe_dump(schema, allow_unicode=True)}"
+    assert schemas.parse_docstring(endpoint) == schema

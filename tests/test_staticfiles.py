@@ -6,12 +6,14 @@ import time
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from starlette._conditional import etag_matches
+from starlette._safe_path import resolve_inside
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -122,6 +124,56 @@ def test_range_requests_reach_the_file_response(test_client_factory: TestClientF
     assert response.headers["content-range"] == "bytes 1-4/14"
 
 
+def test_head_with_a_range(test_client_factory: TestClientFactory, example: Path) -> None:
+    client = test_client_factory(mounted(StaticFiles(directory=example)))
+    response = client.head("/example.txt", headers={"Range": "bytes=1-4"})
+    assert response.status_code == 206
+    assert response.content == b""
+    assert response.headers["content-range"] == "bytes 1-4/14"
+    assert response.headers["content-length"] == "4"
+
+
+def test_multiple_ranges(test_client_factory: TestClientFactory, example: Path) -> None:
+    client = test_client_factory(mounted(StaticFiles(directory=example)))
+    response = client.get("/example.txt", headers={"Range": "bytes=1-4, 6-12"})
+    assert response.status_code == 206
+    content_type, _, boundary = response.headers["content-type"].partition("; boundary=")
+    assert content_type == "multipart/byteranges"
+    assert response.headers["content-length"] == str(len(response.content))
+    body = response.text.lower()  # the part layout itself is FileResponse's business (tests/test_responses.py)
+    assert body.count(f"--{boundary}\r\n") == 2
+    assert "content-range: bytes 1-4/14\r\n\r\nfile\r\n" in body
+    assert "content-range: bytes 6-12/14\r\n\r\ncontent\r\n" in body
+
+
+def test_unsatisfiable_and_malformed_ranges(test_client_factory: TestClientFactory, example: Path) -> None:
+    client = test_client_factory(mounted(StaticFiles(directory=example)))
+    response = client.get("/example.txt", headers={"Range": "bytes=100-200"})
+    assert response.status_code == 416
+    assert response.headers["content-range"] == "bytes */14"
+    response = client.get("/example.txt", headers={"Range": "pages=1-2"})
+    assert response.status_code == 400
+
+
+def test_if_range_decides_between_a_range_and_the_whole_file(
+    test_client_factory: TestClientFactory, example: Path
+) -> None:
+    client = test_client_factory(mounted(StaticFiles(directory=example)))
+    first = client.get("/example.txt")
+    for validator in (first.headers["etag"], first.headers["last-modified"]):
+        response = client.get("/example.txt", headers={"Range": "bytes=1-4", "If-Range": validator})
+        assert (response.status_code, response.text) == (206, "file")
+    response = client.get("/example.txt", headers={"Range": "bytes=1-4", "If-Range": '"stale"'})
+    assert (response.status_code, response.text) == (200, "<file content>")
+
+
+def test_404_page_ignores_ranges(test_client_factory: TestClientFactory, tmp_path: Path) -> None:
+    write(tmp_path / "404.html", "custom 404")
+    client = test_client_factory(mounted(StaticFiles(directory=tmp_path, html=True)))
+    response = client.get("/missing", headers={"Range": "bytes=0-1"})
+    assert (response.status_code, response.text) == (404, "custom 404")
+
+
 def test_mounted_under_a_prefix_with_url_for(test_client_factory: TestClientFactory, example: Path) -> None:
     async def home(request: Request) -> PlainTextResponse:
         return PlainTextResponse(str(request.url_for("static", path="/example.txt")))
@@ -129,6 +181,8 @@ def test_mounted_under_a_prefix_with_url_for(test_client_factory: TestClientFact
     app = Starlette(routes=[Route("/", home), Mount("/static", app=StaticFiles(directory=example), name="static")])
     client = test_client_factory(app)
     assert client.get("/").text == "http://testserver/static/example.txt"
+    assert app.url_path_for("static", path="example.txt") == "/static/example.txt"
+    assert app.url_path_for("static", path="") == "/static/"
     response = client.get("/static/example.txt")
     assert response.status_code == 200
     assert response.text == "<file content>"
@@ -440,6 +494,58 @@ def test_html_redirects_directories_to_a_trailing_slash(test_client_factory: Tes
     assert str(response.url) == "http://testserver/site/dir/"
 
 
+def test_html_redirects_the_mount_point_and_keeps_the_root_path(
+    test_client_factory: TestClientFactory, site: Path
+) -> None:
+    app = mounted(StaticFiles(directory=site, html=True), at="/site")
+    client = test_client_factory(app, follow_redirects=False)
+    response = client.get("/site")
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://testserver/site/"
+    client = test_client_factory(app, root_path="/api", follow_redirects=False)
+    response = client.get("/api/site/dir")
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://testserver/api/site/dir/"
+    assert client.get("/api/site/dir/").text == "<h1>Dir</h1>"
+
+
+def test_html_redirect_quotes_the_location(test_client_factory: TestClientFactory, tmp_path: Path) -> None:
+    write(tmp_path / "my dir" / "index.html", "spaced")
+    client = test_client_factory(mounted(StaticFiles(directory=tmp_path, html=True)), follow_redirects=False)
+    response = client.get("/my%20dir")
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://testserver/my%20dir/"
+    assert client.get("/my%20dir/").text == "spaced"
+
+
+def test_html_head_requests(test_client_factory: TestClientFactory, site: Path) -> None:
+    write(site / "404.html", "<h1>Custom not found</h1>")
+    client = test_client_factory(mounted(StaticFiles(directory=site, html=True)), follow_redirects=False)
+    response = client.head("/")
+    assert (response.status_code, response.content) == (200, b"")
+    assert response.headers["content-length"] == str(len("<h1>Home</h1>"))
+    response = client.head("/missing")
+    assert (response.status_code, response.content) == (404, b"")
+    assert response.headers["content-length"] == str(len("<h1>Custom not found</h1>"))
+    assert client.head("/dir").status_code == 307
+    assert client.post("/").status_code == 405
+
+
+def test_html_mode_with_packages(
+    test_client_factory: TestClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = make_package(tmp_path, "pkg_html", monkeypatch, statics="statics")
+    write(package / "statics" / "docs" / "index.html", "package docs")
+    write(package / "statics" / "404.html", "package 404")
+    own = tmp_path / "own"
+    write(own / "index.html", "own index")
+    client = test_client_factory(mounted(StaticFiles(directory=own, packages=["pkg_html"], html=True)))
+    assert client.get("/").text == "own index"
+    assert client.get("/docs/").text == "package docs"
+    response = client.get("/missing")
+    assert (response.status_code, response.text) == (404, "package 404")
+
+
 def test_html_without_404_page(test_client_factory: TestClientFactory, site: Path) -> None:
     client = test_client_factory(mounted(StaticFiles(directory=site, html=True)))
     assert client.get("/missing").status_code == 404
@@ -515,6 +621,179 @@ def test_get_path_normalises_the_route_path(example: Path) -> None:
     assert app.get_path({"path": "/a/b/../c.txt"}) == os.path.join("a", "c.txt")
     assert app.get_path({"path": "/"}) == "."
     assert app.get_path({"path": "/static/x/y", "root_path": "/static"}) == os.path.join("x", "y")
+
+
+# Every traversal attempt below runs against this layout, mounted at /static (or standalone):
+#   tmp/static/            the served directory (example.txt, 404.html)
+#   tmp/secret.txt         a parent's file
+#   tmp/static-secret/     a sibling whose name starts with the served directory's name
+SECRET = "TOP SECRET"
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    root = tmp_path / "static"
+    write(root / "example.txt", "<file content>")
+    write(root / "sub" / "inner.txt", "inner")
+    write(root / "404.html", "custom 404")
+    write(tmp_path / "secret.txt", SECRET)
+    write(tmp_path / "static-secret" / "secret.txt", SECRET)
+    return root
+
+
+TRAVERSAL_URLS = [
+    # percent-encoded dots, lower/upper/mixed case, alone or mixed with literal dots
+    "/static/%2e%2e/secret.txt",
+    "/static/%2E%2E/secret.txt",
+    "/static/%2e%2E/secret.txt",
+    "/static/.%2e/secret.txt",
+    "/static/%2e./secret.txt",
+    "/static/sub/%2e%2e/%2e%2e/secret.txt",
+    "/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    # percent-encoded slashes, so the client cannot collapse the dot segments
+    "/static/..%2fsecret.txt",
+    "/static/%2e%2e%2fsecret.txt",
+    "/static/sub%2f..%2f..%2fsecret.txt",
+    # the sibling directory sharing the name prefix
+    "/static/%2e%2e/static-secret/secret.txt",
+    "/static/..%2Fstatic-secret%2Fsecret.txt",
+    "/static-secret/secret.txt",
+    # double encoding: decoded once, it is a file name made of "%2e" text, not a parent
+    "/static/%252e%252e/secret.txt",
+    "/static/%252e%252e%252fsecret.txt",
+    "/static/%25252e%25252e/secret.txt",
+    # backslashes are ordinary name characters on POSIX, never separators
+    "/static/..\\secret.txt",
+    "/static/%5c..%5csecret.txt",
+    "/static/..%5c..%5csecret.txt",
+    "/static/..%5Cstatic-secret%5Csecret.txt",
+    # NUL bytes
+    "/static/secret.txt%00",
+    "/static/example.txt%00.html",
+    "/static/%00%2f..%2fsecret.txt",
+    "/static/..%00/secret.txt",
+    # absolute paths (encoded "/" so that the client keeps them): {secret} is the full path
+    "/static/%2f{secret}",
+    "/static/{secret}",
+    "/static/%2f%2f{secret}",
+]
+
+
+@pytest.mark.parametrize("html", [False, True], ids=["plain", "html"])
+@pytest.mark.parametrize("url", TRAVERSAL_URLS)
+def test_traversal_through_the_client_is_404(
+    test_client_factory: TestClientFactory, vault: Path, url: str, html: bool
+) -> None:
+    secret = quote(str(vault.parent / "secret.txt").lstrip("/"), safe="")
+    client = test_client_factory(mounted(StaticFiles(directory=vault, html=html), at="/static"))
+    response = client.get(url.format(secret=secret))
+    assert response.status_code == 404
+    assert SECRET not in response.text
+    if html and url.startswith("/static/"):
+        assert response.text == "custom 404"
+
+
+def test_the_fixture_secrets_are_reachable_by_honest_paths(test_client_factory: TestClientFactory, vault: Path) -> None:
+    # Guards the test above: the same files, served from their own directories, are found.
+    client = test_client_factory(mounted(StaticFiles(directory=vault.parent), at="/static"))
+    assert client.get("/static/secret.txt").text == SECRET
+    assert client.get("/static/static-secret/secret.txt").text == SECRET
+    assert client.get(f"/static/{quote(vault.name)}/sub/%2e%2e/example.txt").text == "<file content>"
+
+
+RAW_TRAVERSAL_PATHS = [
+    "/..",
+    "/../",
+    "/../secret.txt",
+    "/../../secret.txt",
+    "/./../secret.txt",
+    "/sub/../../secret.txt",
+    "/sub/../../static-secret/secret.txt",
+    "/../static-secret/secret.txt",
+    "/../static-secret",
+    "/..\\secret.txt",
+    "/\\..\\secret.txt",
+    "/secret.txt\x00",
+    "/\x00/../secret.txt",
+    "/../secret.txt\x00",
+    "/{secret}",
+    "//{secret}",
+    "///{secret}",
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("follow", [False, True], ids=["no-follow", "follow"])
+@pytest.mark.parametrize("html", [False, True], ids=["plain", "html"])
+@pytest.mark.parametrize("raw", RAW_TRAVERSAL_PATHS)
+async def test_traversal_in_the_raw_scope_is_404(vault: Path, raw: str, html: bool, follow: bool) -> None:
+    # The scope as any server may build it: "path" already percent-decoded, nothing collapsed.
+    app = StaticFiles(directory=vault, html=html, follow_symlink=follow)
+    scope = get_scope(raw.format(secret=str(vault.parent / "secret.txt").lstrip("/")))
+    if html:
+        sent = await call_app(app, scope)
+        assert sent[0]["status"] == 404
+        assert b"".join(message.get("body", b"") for message in sent[1:]) == b"custom 404"
+    else:
+        with pytest.raises(HTTPException) as info:
+            await call_app(app, scope)
+        assert info.value.status_code == 404
+
+
+def test_double_encoded_dots_name_a_literal_directory(test_client_factory: TestClientFactory, vault: Path) -> None:
+    write(vault / "%2e%2e" / "literal.txt", "literal")
+    client = test_client_factory(mounted(StaticFiles(directory=vault), at="/static"))
+    assert client.get("/static/%252e%252e/literal.txt").text == "literal"
+    assert client.get("/static/%2e%2e/literal.txt").status_code == 404
+
+
+def test_backslash_is_part_of_a_file_name(test_client_factory: TestClientFactory, vault: Path) -> None:
+    write(vault / "a\\b.txt", "backslash")
+    client = test_client_factory(mounted(StaticFiles(directory=vault), at="/static"))
+    assert client.get("/static/a%5cb.txt").text == "backslash"
+    assert client.get("/static/a/b.txt").status_code == 404
+
+
+@pytest.mark.anyio
+async def test_name_the_file_system_cannot_encode_is_404(vault: Path) -> None:
+    # Servers decode paths as UTF-8 with replacement, but a raw scope may carry a lone surrogate.
+    for follow in (False, True):
+        app = StaticFiles(directory=vault, follow_symlink=follow)
+        assert app.lookup_path("\ud800.txt") == ("", None)
+        with pytest.raises(HTTPException) as info:
+            await call_app(app, get_scope("/\ud800.txt"))
+        assert info.value.status_code == 404
+
+
+def test_symlink_into_a_sibling_sharing_the_prefix(test_client_factory: TestClientFactory, vault: Path) -> None:
+    os.symlink(os.path.join("..", "static-secret"), vault / "peek")
+    os.symlink(os.path.join("..", "secret.txt"), vault / "secret.txt")
+    client = test_client_factory(mounted(StaticFiles(directory=vault), at="/static"))
+    assert client.get("/static/peek/secret.txt").status_code == 404
+    assert client.get("/static/secret.txt").status_code == 404
+    client = test_client_factory(mounted(StaticFiles(directory=vault, follow_symlink=True), at="/static"))
+    assert client.get("/static/peek/secret.txt").text == SECRET
+    assert client.get("/static/secret.txt").text == SECRET
+    assert client.get("/static/peek/%2e%2e/%2e%2e/secret.txt").status_code == 404  # ".." applies before links
+
+
+def test_resolve_inside_compares_whole_components(tmp_path: Path) -> None:
+    root = tmp_path / "static"
+    root.mkdir()
+    (tmp_path / "static-secret").mkdir()
+    for follow in (False, True):
+        assert resolve_inside(root, os.path.join("..", "static-secret", "x"), follow) is None
+        assert resolve_inside(root, os.path.join("..", "static"), follow) == str(root)
+        assert resolve_inside(root, "x", follow) == str(root / "x")
+        assert resolve_inside(str(root), ".", follow) == str(root)
+
+
+def test_resolve_inside_refuses_paths_on_another_drive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def other_drive(paths: list[str]) -> str:
+        raise ValueError("Paths don't have the same drive")
+
+    monkeypatch.setattr(os.path, "commonpath", other_drive)
+    assert resolve_inside(tmp_path, "x", False) is None
 
 
 segment = st.one_of(
@@ -649,6 +928,46 @@ def test_if_none_match_takes_precedence_over_if_modified_since(
     client = test_client_factory(mounted(StaticFiles(directory=example)))
     headers = {"If-None-Match": '"stale"', "If-Modified-Since": formatdate(mtime + 3600, usegmt=True)}
     assert client.get("/example.txt", headers=headers).status_code == 200
+
+
+def test_matching_if_none_match_wins_over_a_stale_if_modified_since(
+    test_client_factory: TestClientFactory, example: Path
+) -> None:
+    mtime = (example / "example.txt").stat().st_mtime
+    client = test_client_factory(mounted(StaticFiles(directory=example)))
+    etag = client.get("/example.txt").headers["etag"]
+    headers = {"If-None-Match": etag, "If-Modified-Since": formatdate(mtime - 3600, usegmt=True)}
+    assert client.get("/example.txt", headers=headers).status_code == 304
+
+
+def test_304_for_head_and_before_ranges(test_client_factory: TestClientFactory, example: Path) -> None:
+    mtime = (example / "example.txt").stat().st_mtime
+    client = test_client_factory(mounted(StaticFiles(directory=example)))
+    etag = client.get("/example.txt").headers["etag"]
+    response = client.head("/example.txt", headers={"If-Modified-Since": formatdate(mtime, usegmt=True)})
+    assert response.status_code == 304
+    response = client.get("/example.txt", headers={"If-None-Match": etag, "Range": "bytes=1-4"})
+    assert (response.status_code, response.content) == (304, b"")
+    assert "content-range" not in response.headers
+
+
+def test_a_changed_file_is_sent_again(test_client_factory: TestClientFactory, example: Path) -> None:
+    path = example / "example.txt"
+    client = test_client_factory(mounted(StaticFiles(directory=example)))
+    first = client.get("/example.txt")
+    path.write_text("<new content, longer>")
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 10))
+    for headers in ({"If-None-Match": first.headers["etag"]}, {"If-Modified-Since": first.headers["last-modified"]}):
+        response = client.get("/example.txt", headers=headers)
+        assert (response.status_code, response.text) == (200, "<new content, longer>")
+        assert response.headers["etag"] != first.headers["etag"]
+
+
+def test_html_index_honours_conditional_requests(test_client_factory: TestClientFactory, tmp_path: Path) -> None:
+    write(tmp_path / "index.html", "<h1>Home</h1>")
+    client = test_client_factory(mounted(StaticFiles(directory=tmp_path, html=True)))
+    etag = client.get("/").headers["etag"]
+    assert client.get("/", headers={"If-None-Match": etag}).status_code == 304
 
 
 def test_is_not_modified_direct(example: Path) -> None:

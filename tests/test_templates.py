@@ -403,3 +403,172 @@ def test_import_works_without_jinja2(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     module = load_without_jinja2(monkeypatch)
     with pytest.raises(AssertionError, match="jinja2 must be installed to use Jinja2Templates"):
         module.Jinja2Templates(directory=tmp_path)
+
+
+# --------------------------------------------------------------------------------------------
+# Audit additions: url_for behind mounts, the documented recipes, wire-level arguments
+
+
+def test_url_for_behind_a_mount_and_root_path(test_client_factory: TestClientFactory) -> None:
+    links = "{{ url_for('homepage') }}|{{ url_for('admin:user', name='tom') }}|"
+    links += "{{ url_for('admin:files', path='/x/y.css') }}"
+    env = jinja2.Environment(loader=jinja2.DictLoader({"links.html": links}))
+    templates = Jinja2Templates(env=env)
+
+    async def page(request: Request) -> Response:
+        return templates.TemplateResponse(request, "links.html")
+
+    async def homepage(request: Request) -> Response:
+        raise NotImplementedError()  # pragma: no cover - only linked to
+
+    admin = Mount(
+        "/admin",
+        name="admin",
+        routes=[
+            Route("/page", page),
+            Route("/users/{name}", homepage, name="user"),
+            Mount("/files", routes=[], name="files"),
+        ],
+    )
+    app = Starlette(routes=[Route("/", homepage, name="homepage"), admin])
+    expected = (
+        "http://testserver{root}/|http://testserver{root}/admin/users/tom|http://testserver{root}/admin/files/x/y.css"
+    )
+    for root_path in ("", "/root"):
+        response = test_client_factory(app, root_path=root_path).get(root_path + "/admin/page")
+        assert response.status_code == 200
+        assert response.text == expected.format(root=root_path)
+        assert response.context["request"].url.path == root_path + "/admin/page"  # type: ignore[attr-defined]  # set by the test client
+
+
+def test_url_for_inside_a_mounted_application(test_client_factory: TestClientFactory) -> None:
+    env = jinja2.Environment(loader=jinja2.DictLoader({"a.html": "{{ url_for('sub:detail', id=7) }}"}))
+    templates = Jinja2Templates(env=env)
+
+    async def page(request: Request) -> Response:
+        return templates.TemplateResponse(request, "a.html")
+
+    sub = Starlette(routes=[Route("/page", page), Route("/detail/{id:int}", page, name="detail")])
+    app = Starlette(routes=[Mount("/sub", app=sub, name="sub")])
+    response = test_client_factory(app, root_path="/r").get("/r/sub/page")
+    assert response.text == "http://testserver/r/sub/detail/7"
+
+
+def test_url_for_unknown_route_is_an_error(test_client_factory: TestClientFactory) -> None:
+    from starlette.routing import NoMatchFound
+
+    env = jinja2.Environment(loader=jinja2.DictLoader({"a.html": "{{ url_for('nowhere') }}"}))
+    templates = Jinja2Templates(env=env)
+
+    async def homepage(request: Request) -> Response:
+        return templates.TemplateResponse(request, "a.html")
+
+    with pytest.raises(NoMatchFound):
+        test_client_factory(app_with(homepage)).get("/")
+
+
+def test_documented_context_processor_and_custom_filter(test_client_factory: TestClientFactory, tmp_path: Path) -> None:
+    write(tmp_path / "index.html", "{{ app.state.title }}: {{ text | marked }}")
+
+    def app_context(request: Request) -> dict[str, Any]:
+        return {"app": request.app}
+
+    templates = Jinja2Templates(directory=tmp_path, context_processors=[app_context])
+    templates.env.filters["marked"] = lambda text: f"<p>{text}</p>"
+
+    async def homepage(request: Request) -> Response:
+        return templates.TemplateResponse(request, "index.html", {"text": "hi"})
+
+    app = app_with(homepage)
+    app.state.title = "Site"
+    response = test_client_factory(app).get("/")
+    assert response.text == "Site: &lt;p&gt;hi&lt;/p&gt;"  # autoescaped: the filter returns a plain str
+    assert response.context["app"] is app  # type: ignore[attr-defined]  # set by the test client
+    assert set(response.context) == {"request", "app", "text"}  # type: ignore[attr-defined]  # set by the test client
+
+
+def test_status_headers_and_media_type_on_the_wire(test_client_factory: TestClientFactory) -> None:
+    env = jinja2.Environment(loader=jinja2.DictLoader({"404.html": "<h1>{{ what }} not found</h1>"}))
+    templates = Jinja2Templates(env=env)
+
+    async def missing(request: Request) -> Response:
+        return templates.TemplateResponse(
+            request, "404.html", {"what": "page"}, status_code=404, headers={"x-custom": "yes"}, media_type="text/xml"
+        )
+
+    response = test_client_factory(app_with(missing)).get("/")
+    assert response.status_code == 404
+    assert response.text == "<h1>page not found</h1>"
+    assert response.headers["x-custom"] == "yes"
+    assert response.headers["content-type"] == "text/xml; charset=utf-8"
+    assert response.headers["content-length"] == str(len(response.content))
+    assert response.template.name == "404.html"  # type: ignore[attr-defined]  # set by the test client
+
+
+def test_head_request_sends_no_body(test_client_factory: TestClientFactory, templates: Jinja2Templates) -> None:
+    async def homepage(request: Request) -> Response:
+        return templates.TemplateResponse(request, "greet.html", {"name": "head"})
+
+    response = test_client_factory(app_with(homepage)).head("/")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-length"] == str(len(b"Hello head!"))
+
+
+def test_old_argument_order_end_to_end(test_client_factory: TestClientFactory, templates: Jinja2Templates) -> None:
+    async def homepage(request: Request) -> Response:
+        return templates.TemplateResponse("greet.html", {"request": request, "name": "legacy"}, 201)
+
+    client = test_client_factory(app_with(homepage))
+    with pytest.warns(DeprecationWarning):
+        response = client.get("/")
+    assert response.status_code == 201
+    assert response.text == "Hello legacy!"
+    assert response.template.name == "greet.html"  # type: ignore[attr-defined]  # set by the test client
+
+
+def test_template_and_context_survive_base_http_middleware(
+    test_client_factory: TestClientFactory, templates: Jinja2Templates
+) -> None:
+    from starlette.middleware import Middleware
+    from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+    class Passthrough(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            return await call_next(request)
+
+    async def homepage(request: Request) -> Response:
+        return templates.TemplateResponse(request, "greet.html", {"name": "mw"})
+
+    app = Starlette(routes=[Route("/", homepage)], middleware=[Middleware(Passthrough)])
+    response = test_client_factory(app).get("/")
+    assert response.text == "Hello mw!"
+    assert response.template.name == "greet.html"  # type: ignore[attr-defined]  # set by the test client
+    assert response.context["name"] == "mw"  # type: ignore[attr-defined]  # set by the test client
+
+
+def test_custom_environment_is_used_as_is(test_client_factory: TestClientFactory) -> None:
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader({"a.html": "{{ value }}|{{ missing }}"}), undefined=jinja2.StrictUndefined
+    )
+    templates = Jinja2Templates(env=env)
+    assert templates.env.autoescape is False  # a ready-made environment keeps its own settings
+    response = templates.TemplateResponse(make_request(), "a.html", {"value": "<i>", "missing": 1})
+    assert response.body == b"<i>|1"
+    with pytest.raises(jinja2.UndefinedError):
+        templates.TemplateResponse(make_request(), "a.html", {"value": "x"})
+
+
+def test_env_options_reach_the_environment(tmp_path: Path) -> None:
+    write(tmp_path / "a.html", "  {% if true %}\n<x>{{ v }}\n  {% endif %}\n")
+    with pytest.warns(DeprecationWarning):
+        templates = Jinja2Templates(directory=tmp_path, trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    assert templates.TemplateResponse(make_request(), "a.html", {"v": "<b>"}).body == b"<x><b>\n"
+
+
+def test_env_options_with_an_env_are_ignored_but_warned() -> None:
+    env = jinja2.Environment(loader=jinja2.DictLoader({"a.html": "{{ v }}"}))
+    with pytest.warns(DeprecationWarning, match="Extra environment options are deprecated"):
+        templates = Jinja2Templates(env=env, autoescape=True)  # type: ignore[call-overload]  # deprecated on purpose
+    assert templates.env is env
+    assert env.autoescape is False

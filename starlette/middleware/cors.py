@@ -1,9 +1,9 @@
 """`CORSMiddleware`: Cross-Origin Resource Sharing headers and preflight answers.
 
 Theory of operation: everything that does not depend on the request is computed once, in
-`__init__`: the headers every simple (non-preflight) response gets (`simple_headers`), the
-headers every preflight response starts from (`preflight_headers`), and the lower-cased set
-of allowed request headers. Per request the middleware only looks at `Origin`:
+`__init__`: the headers every simple (non-preflight) response gets (`simple_headers`, also kept
+encoded), the headers every preflight response starts from (`preflight_headers`), and the
+lower-cased set of allowed request headers. Per request the middleware only looks at `Origin`:
 
 - no `Origin`: not a CORS request, the app is called untouched;
 - `OPTIONS` with `Access-Control-Request-Method`: a preflight, answered here (200 "OK" when
@@ -11,6 +11,12 @@ of allowed request headers. Per request the middleware only looks at `Origin`:
 - anything else: a simple request, passed to the app; its `http.response.start` gets the
   simple headers, and the explicit origin (plus `Vary: Origin`) when the origin is allowed
   and `*` cannot be used (specific origins configured, or a cookie sent with `allow_origins=["*"]`).
+
+`*` is never sent with credentials on a preflight: with `allow_credentials=True` the origin is
+echoed (with `Vary: Origin`), and with `allow_headers=["*"]` the requested headers are echoed.
+Header edits work on the raw `(name, value)` byte pairs of the message, with the semantics of
+`MutableHeaders.__setitem__` (first occurrence replaced, duplicates dropped), except that `Vary`
+tokens are merged without duplicates.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ __all__ = ["ALL_METHODS", "SAFELISTED_HEADERS", "CORSMiddleware"]
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 SAFELISTED_HEADERS = {"Accept", "Accept-Language", "Content-Language", "Content-Type"}
+
+_RawHeaders = list[tuple[bytes, bytes]]
 
 
 class CORSMiddleware:
@@ -93,6 +101,9 @@ class CORSMiddleware:
         self.preflight_headers = preflight_headers
         self._allowed_header_set = frozenset(self.allow_headers)
         self._allowed_origin_set = frozenset(allow_origins)
+        self._simple_raw_headers: _RawHeaders = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in simple_headers.items()
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,8 +111,11 @@ class CORSMiddleware:
             return
 
         headers = Headers(scope=scope)
-        origin = headers.get("origin")
-        if origin is None:
+        for name, _ in headers.raw:
+            if name == b"origin":
+                break
+        else:
+            # Not a CORS request.
             await self.app(scope, receive, send)
             return
 
@@ -140,12 +154,14 @@ class CORSMiddleware:
 
         if requested_headers is not None:
             if self.allow_all_headers:
-                # Any header is fine: echo the request's list back.
+                # Any header is fine: echo the request's list back (`*` means nothing with credentials).
                 headers["Access-Control-Allow-Headers"] = requested_headers
             else:
                 allowed = self._allowed_header_set
                 for header in requested_headers.split(","):
-                    if header.strip().lower() not in allowed:
+                    header = header.strip().lower()
+                    # Empty list elements ("a, , b", a trailing comma) are ignored, as RFC 9110 says.
+                    if header and header not in allowed:
                         failures.append("headers")
                         break
 
@@ -165,7 +181,9 @@ class CORSMiddleware:
             return
 
         headers = MutableHeaders(scope=message)
-        headers.update(self.simple_headers)
+        raw = headers.raw
+        for name, value in self._simple_raw_headers:
+            _set_header(raw, name, value)
         origin = request_headers["origin"]
 
         if self.allow_all_origins:
@@ -180,5 +198,34 @@ class CORSMiddleware:
     @staticmethod
     def allow_explicit_origin(headers: MutableHeaders, origin: str) -> None:
         """Allow exactly `origin` (instead of `*`), and mark the response as varying with it."""
-        headers["Access-Control-Allow-Origin"] = origin
-        headers.add_vary_header("Origin")
+        raw = headers.raw
+        _set_header(raw, b"access-control-allow-origin", origin.encode("latin-1"))
+        _add_vary(raw, "Origin")
+
+
+def _set_header(raw: _RawHeaders, name: bytes, value: bytes) -> None:
+    """`raw[name] = value` as `MutableHeaders.__setitem__` does it, for a lower-case `name`."""
+    for key, _ in raw:
+        if key == name:
+            break
+    else:
+        raw.append((name, value))
+        return
+    indexes = [index for index, (key, _) in enumerate(raw) if key == name]
+    raw[indexes[0]] = (name, value)
+    for index in reversed(indexes[1:]):
+        del raw[index]
+
+
+def _add_vary(raw: _RawHeaders, token: str) -> None:
+    """Add `token` to the `Vary` header, after the tokens already listed (several `Vary` lines are
+    merged into one); nothing is added when it is listed already (case-insensitively) or is `*`."""
+    existing = [value for key, value in raw if key == b"vary"]
+    if not existing:
+        raw.append((b"vary", token.encode("latin-1")))
+        return
+    values = [stripped for value in existing if (stripped := value.decode("latin-1").strip())]
+    listed = {item.strip().lower() for value in values for item in value.split(",")}
+    if token.lower() not in listed and "*" not in listed:
+        values.append(token)
+    _set_header(raw, b"vary", ", ".join(values).encode("latin-1"))

@@ -45,8 +45,14 @@ class GZipMiddleware:
             await self.app(scope, receive, send)
             return
 
+        accept_encoding = b""
+        for name, value in Headers(scope=scope).raw:
+            if name == b"accept-encoding":
+                accept_encoding = value
+                break
+        # As documented, any mention of "gzip" counts (no q-value parsing, as in Starlette).
         responder: IdentityResponder
-        if "gzip" in Headers(scope=scope).get("accept-encoding", ""):
+        if b"gzip" in accept_encoding:
             responder = GZipResponder(self.app, self.minimum_size, compresslevel=self.compresslevel)
         else:
             responder = IdentityResponder(self.app, self.minimum_size)

@@ -7,7 +7,8 @@ loop (`sender`) forwards them to the server. The stream is bounded, so a WSGI ap
 output faster than the client reads it waits instead of growing memory. If the server side
 fails (the `send` raises), the stream breaks, the thread stops iterating the WSGI response and
 the `send` error is what propagates. An `exc_info` passed to `start_response` is re-raised once
-the response has been sent, as is any exception the WSGI application raises.
+the response has been sent; an exception the WSGI application raises propagates once the
+output it produced before failing has been delivered.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ class WSGIResponder:
         self.exc_info: Any = None
 
     async def __call__(self, receive: Receive, send: Send) -> None:
+        app_error: Exception | None = None
         try:
             chunks: list[bytes] = []
             more_body = True
@@ -134,10 +136,17 @@ class WSGIResponder:
                 async with anyio.create_task_group() as task_group:
                     task_group.start_soon(self.sender, send)
                     async with self.stream_send:
-                        await anyio.to_thread.run_sync(self.wsgi, environ, self.start_response)
+                        try:
+                            await anyio.to_thread.run_sync(self.wsgi, environ, self.start_response)
+                        except Exception as exc:
+                            # Not raised here, which would cancel the sender: it first delivers
+                            # what the application produced before failing (the stream closes).
+                            app_error = exc
         finally:
             self.stream_send.close()
             self.stream_receive.close()
+        if app_error is not None:
+            raise app_error
         if self.exc_info is not None:
             raise self.exc_info[1].with_traceback(self.exc_info[2])
 

@@ -56,6 +56,22 @@ def test_http_is_redirected(test_client_factory: TestClientFactory, base_url: st
     assert response.content == b""
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
+def test_every_method_gets_a_307(test_client_factory: TestClientFactory, method: str) -> None:
+    # 307 (not 301/302): the client repeats the same method and body on the secure URL.
+    client = test_client_factory(app)
+    response = client.request(method, "/", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "https://testserver/"
+
+
+def test_encoded_path_and_query_are_kept(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(app)
+    response = client.get("/caf%C3%A9/a%20b/c?q=a%26b&x=%20&x=2", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "https://testserver/caf%C3%A9/a%20b/c?q=a%26b&x=%20&x=2"
+
+
 def test_redirect_is_followed(test_client_factory: TestClientFactory) -> None:
     client = test_client_factory(app)
     response = client.get("/")
@@ -69,13 +85,26 @@ def test_secure_websocket_is_served(test_client_factory: TestClientFactory) -> N
             assert websocket.receive_text() == "wss://testserver/ws"
 
 
-def test_insecure_websocket_is_denied_with_a_redirect(test_client_factory: TestClientFactory) -> None:
-    client = test_client_factory(app)
+@pytest.mark.parametrize(
+    ("base_url", "location"),
+    [
+        ("http://testserver", "wss://testserver/ws?a=1"),
+        ("http://testserver:80", "wss://testserver/ws?a=1"),
+        ("http://testserver:8080", "wss://testserver:8080/ws?a=1"),
+    ],
+)
+def test_insecure_websocket_is_denied_with_a_redirect(
+    test_client_factory: TestClientFactory, base_url: str, location: str
+) -> None:
+    # Browsers do not follow redirects on a websocket handshake, but the denial response (the
+    # ASGI "websocket.http.response" extension) tells the client where to go.
+    client = test_client_factory(app, base_url=base_url)
     with pytest.raises(WebSocketDenialResponse) as info:
-        with client.websocket_connect("/ws"):
+        with client.websocket_connect("/ws?a=1"):
             raise AssertionError("the connection is denied")
     assert info.value.status_code == 307
-    assert info.value.headers["location"] == "wss://testserver/ws"
+    assert info.value.headers["location"] == location
+    assert info.value.content == b""
 
 
 async def collect(scope: Scope) -> list[Message]:
@@ -131,3 +160,50 @@ async def test_secure_and_other_scopes_reach_the_app() -> None:
     assert await collect(http_scope(scheme="https")) == [{"type": "reached app"}]
     assert await collect(http_scope(type="websocket", scheme="wss")) == [{"type": "reached app"}]
     assert await collect({"type": "lifespan"}) == [{"type": "reached app"}]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "scope",
+    [
+        {"type": "lifespan", "asgi": {"version": "3.0"}},
+        http_scope(scheme="https", headers=[(b"host", b"example.com")]),
+        http_scope(type="websocket", scheme="wss", headers=[(b"host", b"example.com")]),
+    ],
+)
+async def test_passed_through_untouched(scope: Scope) -> None:
+    calls: list[tuple[Scope, Receive, Send]] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        calls.append((scope, receive, send))
+
+    async def receive() -> Message:
+        raise AssertionError("not called")
+
+    async def send(message: Message) -> None:
+        raise AssertionError("not called")
+
+    before = dict(scope)
+    await HTTPSRedirectMiddleware(inner)(scope, receive, send)
+    assert len(calls) == 1
+    assert calls[0][0] is scope and calls[0][1] is receive and calls[0][2] is send
+    assert scope == before
+
+
+def test_lifespan_runs_through_the_middleware(test_client_factory: TestClientFactory) -> None:
+    events: list[str] = []
+
+    async def lifespan_app(scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "lifespan"
+        while True:
+            message = await receive()
+            events.append(message["type"])
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    with test_client_factory(HTTPSRedirectMiddleware(lifespan_app)):
+        assert events == ["lifespan.startup"]
+    assert events == ["lifespan.startup", "lifespan.shutdown"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import string
 import time
 from base64 import b64decode, b64encode
 from typing import Any
 
 import anyio
 import itsdangerous
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from starlette.applications import Starlette
@@ -212,18 +214,36 @@ async def placeholder_app(scope: Scope, receive: Receive, send: Send) -> None:
     raise AssertionError("replaced by run_asgi")
 
 
-def run_asgi(middleware: SessionMiddleware, cookie: str | None, new_session: Any) -> tuple[Any, list[Message]]:
-    """Run one request; the app records the session it saw and replaces it with `new_session`."""
+KEEP = object()  # `new_session` for run_asgi: leave the session the app got alone
+CLEARED = b"session=null; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT; httponly; samesite=lax"
+
+
+def run_asgi(
+    middleware: SessionMiddleware,
+    cookie: str | None,
+    new_session: Any,
+    *,
+    cookie_header: bytes | None = None,
+    scope_type: str = "http",
+) -> tuple[Any, list[Message]]:
+    """Run one request; the app records the session it saw and replaces it with `new_session`.
+
+    `cookie` is the session cookie's value; `cookie_header` (if given) is the raw Cookie header.
+    """
     seen: list[Any] = []
+    prefix = "websocket." if scope_type == "websocket" else ""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        seen.append(dict(scope["session"]))
-        scope["session"] = new_session
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+        seen.append(scope["session"])
+        if new_session is not KEEP:
+            scope["session"] = new_session
+        await send({"type": prefix + "http.response.start", "status": 200, "headers": []})
+        await send({"type": prefix + "http.response.body", "body": b""})
 
-    headers = [] if cookie is None else [(b"cookie", f"session={cookie}".encode())]
-    scope: Scope = {"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": headers}
+    if cookie_header is None and cookie is not None:
+        cookie_header = f"session={cookie}".encode()
+    headers = [] if cookie_header is None else [(b"cookie", cookie_header)]
+    scope: Scope = {"type": scope_type, "method": "GET", "path": "/", "query_string": b"", "headers": headers}
     sent: list[Message] = []
 
     async def receive() -> Message:
@@ -235,6 +255,10 @@ def run_asgi(middleware: SessionMiddleware, cookie: str | None, new_session: Any
     middleware.app = app
     anyio.run(middleware, scope, receive, send)
     return seen[0], sent
+
+
+def set_cookies(message: Message) -> list[bytes]:
+    return [value for name, value in message["headers"] if name == b"set-cookie"]
 
 
 _json = st.recursive(
@@ -255,4 +279,130 @@ def test_round_trip_property(data: dict[str, Any]) -> None:
 
     seen, sent = run_asgi(middleware, cookie, {})
     assert seen == data
-    assert dict(sent[0]["headers"])[b"set-cookie"].startswith(b"session=null;")
+    assert set_cookies(sent[0]) == [CLEARED]
+
+
+# Characters a browser may send in a cookie value (no separators, quotes or whitespace).
+_cookie_octets = string.ascii_letters + string.digits + "!#$%&'()*+-./:<=>?@[]^_`{|}~"
+_unsigned_garbage = st.text(alphabet=_cookie_octets, max_size=80)
+# Correctly signed with the middleware's key, but not base64 JSON of a dict: only a bug (or a
+# leaked key) could produce these, and they must still not break the request.
+_signed_garbage = st.one_of(
+    st.text(alphabet=_cookie_octets, max_size=60).map(str.encode),  # arbitrary text, often bad base64
+    st.binary(max_size=60).map(b64encode),  # valid base64 of arbitrary bytes: bad UTF-8 or bad JSON
+    _json.map(lambda value: b64encode(json.dumps(value).encode())),  # valid JSON, any shape
+).map(lambda payload: itsdangerous.TimestampSigner("secret").sign(payload).decode())
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_unsigned_garbage | _signed_garbage)
+def test_garbage_cookie_never_errors(value: str) -> None:
+    middleware = SessionMiddleware(placeholder_app, "secret")
+    seen, sent = run_asgi(middleware, value, KEEP)
+    # The oracle: only a correctly signed base64 JSON object is a session.
+    try:
+        decoded = json.loads(b64decode(itsdangerous.TimestampSigner("secret").unsign(value)))
+    except (itsdangerous.BadSignature, ValueError):
+        decoded = None
+    valid = isinstance(decoded, dict)
+    assert seen == (decoded if valid else {})
+    assert sent[0]["status"] == 200
+    cookies = set_cookies(sent[0])
+    if not valid:
+        assert cookies == []
+    elif decoded:
+        assert len(cookies) == 1 and cookies[0].startswith(b"session=") and not cookies[0].startswith(b"session=null")
+    else:
+        assert cookies == [CLEARED]
+
+
+@settings(max_examples=200, deadline=None)
+@given(header=st.binary(max_size=120))
+def test_garbage_cookie_header_never_errors(header: bytes) -> None:
+    middleware = SessionMiddleware(placeholder_app, "secret")
+    seen, sent = run_asgi(middleware, None, {"kept": 1}, cookie_header=header)
+    assert seen == {}
+    # The new session is written out as usual.
+    (set_cookie,) = set_cookies(sent[0])
+    value = set_cookie.split(b";", 1)[0].removeprefix(b"session=")
+    assert json.loads(b64decode(itsdangerous.TimestampSigner("secret").unsign(value))) == {"kept": 1}
+
+
+def test_session_cookie_among_other_cookies() -> None:
+    middleware = SessionMiddleware(placeholder_app, "secret", session_cookie="sid")
+    header = f"theme=dark; sid={signed_cookie({'user': 'bob'}, secret='secret')}; other=1".encode()
+    seen, sent = run_asgi(middleware, None, {"user": "bob"}, cookie_header=header)
+    assert seen == {"user": "bob"}
+    assert set_cookies(sent[0])[0].startswith(b"sid=")
+
+
+def test_valid_but_empty_session_cookie_is_cleared() -> None:
+    # The cookie was ours and valid: leaving the session empty clears it in the browser.
+    middleware = SessionMiddleware(placeholder_app, "secret")
+    seen, sent = run_asgi(middleware, signed_cookie({}, secret="secret"), {})
+    assert seen == {}
+    assert set_cookies(sent[0]) == [CLEARED]
+
+
+def test_max_age_value_is_the_cookie_max_age(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(make_app(max_age=60))
+    response = client.post("/update_session", json={"some": "data"})
+    assert re.fullmatch(r"session=[^;]+; path=/; Max-Age=60; httponly; samesite=lax", response.headers["set-cookie"])
+    # The client keeps it, and the next response refreshes it.
+    response = client.get("/view_session")
+    assert response.json() == {"session": {"some": "data"}}
+    assert "; Max-Age=60; " in response.headers["set-cookie"]
+
+
+def test_clearing_cookie_carries_the_cookie_options(test_client_factory: TestClientFactory) -> None:
+    # The browser only drops the cookie if path and domain match the ones it was set with.
+    app = make_app(session_cookie="sid", path="/", same_site="strict", domain="testserver.local", max_age=None)
+    client = test_client_factory(app, base_url="http://testserver.local")
+    response = client.post("/update_session", json={"some": "data"})
+    assert re.fullmatch(
+        r"sid=[^;]+; path=/; httponly; samesite=strict; domain=testserver.local", response.headers["set-cookie"]
+    )
+    assert client.get("/view_session").json() == {"session": {"some": "data"}}
+    response = client.post("/clear_session")
+    assert response.headers["set-cookie"] == (
+        "sid=null; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT; httponly; samesite=strict; domain=testserver.local"
+    )
+    assert "sid" not in client.cookies
+    assert client.get("/view_session").json() == {"session": {}}
+
+
+def test_session_across_requests(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(make_app())
+    for n in range(1, 4):
+        response = client.post("/update_session", json={f"k{n}": n})
+        assert response.json() == {"session": {f"k{i}": i for i in range(1, n + 1)}}
+    # Another client (another browser) has its own session.
+    assert test_client_factory(make_app()).get("/view_session").json() == {"session": {}}
+
+
+def test_websocket_session_is_not_written_back() -> None:
+    # A websocket denial response is not an HTTP response the middleware sets cookies on.
+    middleware = SessionMiddleware(placeholder_app, "secret")
+    seen, sent = run_asgi(middleware, signed_cookie({"a": 1}, secret="secret"), {}, scope_type="websocket")
+    assert seen == {"a": 1}
+    assert sent[0] == {"type": "websocket.http.response.start", "status": 200, "headers": []}
+
+
+@pytest.mark.anyio
+async def test_lifespan_passes_through_untouched() -> None:
+    calls: list[tuple[Scope, Receive, Send]] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        calls.append((scope, receive, send))
+
+    async def receive() -> Message:
+        raise AssertionError("not called")
+
+    async def send(message: Message) -> None:
+        raise AssertionError("not called")
+
+    scope: Scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
+    await SessionMiddleware(app, "secret")(scope, receive, send)
+    assert calls == [(scope, receive, send)]
+    assert calls[0][1] is receive and calls[0][2] is send
+    assert scope == {"type": "lifespan", "asgi": {"version": "3.0"}}

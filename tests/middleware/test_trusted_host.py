@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import string
+from collections.abc import AsyncIterator
 
 import anyio
 import pytest
@@ -174,3 +176,91 @@ def test_wildcard_matches_subdomains_only(labels: list[str], port: int | None) -
     assert run(middleware, f"{sub}example.com{suffix}".encode())[0]["status"] == 400
     assert run(middleware, f"{sub}.example.com.{labels[0]}{suffix}".encode())[0]["status"] == 400
     assert run(middleware, b"example.com")[0]["status"] == 400
+
+
+@pytest.mark.parametrize("host", [b"", b":8000", b" ", b"example.com.evil", b"evil.com#example.com", b"[::1]"])
+def test_bad_host_headers_get_400(host: bytes) -> None:
+    sent = run(TrustedHostMiddleware(reached, allowed_hosts=["example.com"]), host)
+    assert sent[0]["status"] == 400
+    assert sent[1]["body"] == b"Invalid host header"
+
+
+def test_www_redirect_needs_a_parseable_host() -> None:
+    # "example.com:abc" names example.com, but no URL can be built on it: 400, not a redirect.
+    middleware = TrustedHostMiddleware(reached, allowed_hosts=["www.example.com"])
+    sent = run(middleware, b"example.com:abc")
+    assert sent[0]["status"] == 400
+    sent = run(middleware, b"example.com:8443")
+    assert sent[0]["status"] == 307
+    assert (b"location", b"http://www.example.com:8443/") in sent[0]["headers"]
+
+
+def test_www_redirect_only_from_the_bare_domain() -> None:
+    middleware = TrustedHostMiddleware(reached, allowed_hosts=["www.example.com", "api.example.com"])
+    assert run(middleware, b"www.example.com") == [{"type": "reached"}]
+    assert run(middleware, b"example.com")[0]["status"] == 307
+    # Not www.api.example.com (not allowed), nor anything for other subdomains.
+    assert run(middleware, b"foo.example.com")[0]["status"] == 400
+    # A wildcard pattern does not trigger the redirect by itself.
+    wildcard = TrustedHostMiddleware(reached, allowed_hosts=["*.example.com"])
+    assert run(wildcard, b"example.com")[0]["status"] == 400
+
+
+def test_websocket_www_redirect(test_client_factory: TestClientFactory) -> None:
+    client = test_client_factory(make_app(["www.example.com"]), base_url="http://example.com")
+    with pytest.raises(WebSocketDenialResponse) as info:
+        with client.websocket_connect("/ws?x=1"):
+            raise AssertionError("the connection is denied")
+    assert info.value.status_code == 307
+    assert info.value.headers["location"] == "ws://www.example.com/ws?x=1"
+
+    client = test_client_factory(make_app(["www.example.com"]), base_url="http://www.example.com")
+    with client.websocket_connect("/ws") as websocket:
+        assert websocket.receive_text() == "hello"
+
+
+def test_star_among_other_patterns_allows_anything() -> None:
+    middleware = TrustedHostMiddleware(reached, allowed_hosts=["example.com", "*"])
+    assert run(middleware, b"other.org") == [{"type": "reached"}]
+    assert run(middleware, None) == [{"type": "reached"}]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("allowed_hosts", [["example.com"], ["*"], None])
+async def test_lifespan_passes_through_untouched(allowed_hosts: list[str] | None) -> None:
+    calls: list[tuple[Scope, Receive, Send]] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        calls.append((scope, receive, send))
+
+    async def receive() -> Message:
+        raise AssertionError("not called")
+
+    async def send(message: Message) -> None:
+        raise AssertionError("not called")
+
+    # A lifespan scope has no headers, so no Host: it must not be judged.
+    scope: Scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
+    await TrustedHostMiddleware(app, allowed_hosts=allowed_hosts)(scope, receive, send)
+    assert len(calls) == 1
+    assert calls[0][0] is scope and calls[0][1] is receive and calls[0][2] is send
+    assert scope == {"type": "lifespan", "asgi": {"version": "3.0"}}
+
+
+def test_lifespan_through_an_app_with_the_middleware(test_client_factory: TestClientFactory) -> None:
+    started: list[bool] = []
+
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        started.append(True)
+        yield
+        started.append(False)
+
+    app = Starlette(
+        routes=[Route("/", homepage)],
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=["testserver"])],
+        lifespan=contextlib.asynccontextmanager(lifespan),
+    )
+    with test_client_factory(app) as client:
+        assert started == [True]
+        assert client.get("/").status_code == 200
+    assert started == [True, False]

@@ -5,12 +5,16 @@ from __future__ import annotations
 import importlib
 import io
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import anyio
 import pytest
 
+from starlette.applications import Starlette
+from starlette.routing import Mount
 from starlette.types import Message, Scope
 from tests.types import TestClientFactory
 
@@ -208,6 +212,58 @@ def test_wsgi_app_sees_the_environ(test_client_factory: TestClientFactory) -> No
     assert environ["HTTP_HOST"] == "example.org:8443"
     assert environ["wsgi.url_scheme"] == "https"
     assert environ["wsgi.input"].read() == b"data"
+    assert environ["CONTENT_LENGTH"] == "4"
+    assert "HTTP_CONTENT_LENGTH" not in environ
+    assert environ["SERVER_NAME"] == "example.org"
+    assert environ["SERVER_PORT"] == 8443
+    assert environ["REMOTE_ADDR"] == "testclient"
+    assert environ["SCRIPT_NAME"] == ""
+    assert environ["SERVER_PROTOCOL"] == "HTTP/1.1"
+
+
+def test_mounted_wsgi_app(test_client_factory: TestClientFactory) -> None:
+    # The mount point (and the server's root_path) becomes SCRIPT_NAME, the rest PATH_INFO.
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+        return [f"{environ['SCRIPT_NAME']}|{environ['PATH_INFO']}|{environ['QUERY_STRING']}".encode()]
+
+    starlette_app = Starlette(routes=[Mount("/wsgi", WSGIMiddleware(app))])
+    client = test_client_factory(starlette_app)
+    assert client.get("/wsgi/some/caf%C3%A9?x=1").text == "/wsgi|/some/caf\u00c3\u00a9|x=1"
+    assert client.get("/wsgi/").text == "/wsgi|/|"
+    client = test_client_factory(starlette_app, root_path="/proxy")
+    assert client.get("/wsgi/p").text == "/proxy/wsgi|/p|"
+
+
+@pytest.mark.anyio
+async def test_output_is_streamed_while_the_app_runs() -> None:
+    # The first chunk reaches the server while the WSGI app is still running: the app waits
+    # for it (a buffering implementation would time out here).
+    first_chunk_sent = threading.Event()
+
+    def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"first"
+        assert first_chunk_sent.wait(timeout=10), "the first chunk was held back"
+        yield b"second"
+
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+        if message.get("body") == b"first":
+            first_chunk_sent.set()
+
+    await WSGIMiddleware(app)(http_scope(), receive, send)
+    assert [(m["type"], m.get("body")) for m in sent] == [
+        ("http.response.start", None),
+        ("http.response.body", b"first"),
+        ("http.response.body", b"second"),
+        ("http.response.body", b""),
+    ]
 
 
 class Recorder:
@@ -339,7 +395,46 @@ def test_responder_attributes() -> None:
 
 
 @pytest.mark.anyio
-async def test_only_http() -> None:
-    recorder = Recorder([])
+@pytest.mark.parametrize("scope_type", ["websocket", "lifespan"])
+async def test_only_http(scope_type: str) -> None:
+    # WSGI has neither websockets nor a lifespan. Raising on a lifespan scope is how an ASGI app
+    # tells the server it does not support the lifespan protocol (the server then carries on).
+    recorder = Recorder([{"type": "lifespan.startup"}])
     with pytest.raises(AssertionError):
-        await WSGIMiddleware(hello_world)({"type": "websocket"}, recorder.receive, recorder.send)
+        await WSGIMiddleware(hello_world)({"type": scope_type}, recorder.receive, recorder.send)
+    assert recorder.sent == []
+
+
+def test_lifespan_unsupported_under_a_starlette_mount(test_client_factory: TestClientFactory) -> None:
+    # Mounted, the WSGI app is never sent the lifespan: the Starlette app's lifespan runs.
+    starlette_app = Starlette(routes=[Mount("/wsgi", WSGIMiddleware(hello_world))])
+    with test_client_factory(starlette_app) as client:
+        assert client.get("/wsgi/").text == "Hello World!\n"
+
+
+@pytest.mark.anyio
+async def test_output_produced_before_an_error_is_delivered_first() -> None:
+    # The app fails after producing output faster than the server takes it: what it produced
+    # still goes out (in order), then its exception propagates as itself.
+    def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
+        start_response("200 OK", [])
+        yield b"a"
+        yield b"b"
+        raise RuntimeError("failed mid-stream")
+
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        await anyio.sleep(0.02)  # a slow client
+        sent.append(message)
+
+    with pytest.raises(RuntimeError, match="failed mid-stream"):
+        await WSGIMiddleware(app)(http_scope(), receive, send)
+    assert [(m["type"], m.get("body")) for m in sent] == [
+        ("http.response.start", None),
+        ("http.response.body", b"a"),
+        ("http.response.body", b"b"),
+    ]
