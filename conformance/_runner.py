@@ -77,8 +77,12 @@ def run_target(
     scenarios: Sequence[Scenario],
     progress: Callable[[Result], None] = lambda result: None,
     waivers: list[Waiver] | None = None,
+    shared_app: str = SHARED_APP,
 ) -> list[Result]:
-    """Run ``scenarios`` on one target: shared ones against one server, dedicated ones alone."""
+    """Run ``scenarios`` on one target: shared ones against one server, dedicated ones alone.
+
+    ``shared_app`` is the app the shared server runs: the dispatcher of every registered scenario.
+    """
     results: list[Result] = []
 
     def record(result: Result) -> None:
@@ -88,7 +92,7 @@ def run_target(
     shared = [s for s in scenarios if s.app is not None]
     if shared:
         try:
-            with target.serve(SHARED_APP) as endpoint:
+            with target.serve(shared_app) as endpoint:
                 for scenario in shared:
                     record(run_scenario(scenario, target, endpoint, waivers))
         except ServerStartFailed as exc:

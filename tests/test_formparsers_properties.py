@@ -30,7 +30,6 @@ from starlette.types import Message
 from tests.strategies import (
     TOKEN_CHARS,
     chunkings,
-    form_field_names,
     header_names,
     header_values,
     multipart_boundaries,
@@ -118,15 +117,20 @@ def spooled_files() -> Iterator[list[Any]]:
 # Urlencoded forms -------------------------------------------------------------------------
 
 
+@st.composite
+def urlencoded_forms(draw: st.DrawFn) -> tuple[list[tuple[str, str]], list[bytes]]:
+    """Items and the chunks of their urlencoded body, a space encoded either way (`+` as HTML
+    forms do, `%20` as `quote` does)."""
+    items = draw(query_items())
+    body = urlencode(items, quote_via=draw(st.sampled_from([quote_plus, quote]))).encode("ascii")
+    return items, draw(chunkings(body))
+
+
 @pytest.mark.anyio
 @settings(max_examples=150, deadline=None)
-@given(items=query_items(), plus=st.booleans(), data=st.data())
-async def test_urlencoded_forms_round_trip_however_chunked(
-    items: list[tuple[str, str]], plus: bool, data: st.DataObject
-) -> None:
-    # Both ways of encoding a space (`+` as HTML forms do, `%20` as `quote` does).
-    body = urlencode(items, quote_via=quote_plus if plus else quote).encode("ascii")
-    chunks = data.draw(chunkings(body))
+@given(form=urlencoded_forms())
+async def test_urlencoded_forms_round_trip_however_chunked(form: tuple[list[tuple[str, str]], list[bytes]]) -> None:
+    items, chunks = form
     form = await FormParser(formparsers.Headers(), _stream(chunks)).parse()
     assert form.multi_items() == items
     status, response = await post("application/x-www-form-urlencoded", chunks)
@@ -152,8 +156,9 @@ def _case(draw: st.DrawFn, name: str) -> bytes:
 
 
 @st.composite
-def multipart_forms(draw: st.DrawFn) -> tuple[str, bytes, Report]:
-    """A multipart form as a client may send it: `(content_type, body, expected report)`.
+def multipart_forms(draw: st.DrawFn) -> tuple[str, list[bytes], Report]:
+    """A multipart form as a client may send it: `(content_type, chunks of the body, expected
+    report)`.
 
     Names and file names are quoted with backslash escapes (or sent as bare tokens when they
     are tokens, or, for file names, as RFC 5987 `filename*`); header names in any case; files
@@ -164,7 +169,7 @@ def multipart_forms(draw: st.DrawFn) -> tuple[str, bytes, Report]:
     parts = draw(multipart_parts())
     body = b""
     expected: Report = []
-    for kind, name, filename, content in parts:
+    for _kind, name, filename, content in parts:
         raw = content.encode() if isinstance(content, str) else content
         assume(delimiter not in raw)  # a part holding its own delimiter ends there
         if name and all(char in TOKEN_CHARS for char in name) and draw(st.booleans()):
@@ -203,15 +208,14 @@ def multipart_forms(draw: st.DrawFn) -> tuple[str, bytes, Report]:
         content_type = 'multipart/form-data; boundary="' + boundary + '"'
     else:
         content_type = "multipart/form-data; boundary=" + boundary
-    return content_type, body, expected
+    return content_type, draw(chunkings(body, max_chunks=20)), expected
 
 
 @pytest.mark.anyio
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(form=multipart_forms(), data=st.data())
-async def test_multipart_forms_round_trip_however_chunked(form: tuple[str, bytes, Report], data: st.DataObject) -> None:
-    content_type, body, expected = form
-    chunks = data.draw(chunkings(body, max_chunks=20))
+@given(form=multipart_forms())
+async def test_multipart_forms_round_trip_however_chunked(form: tuple[str, list[bytes], Report]) -> None:
+    content_type, chunks, expected = form
     with spooled_files() as files:
         status, response = await post(content_type, chunks)
     assert (status, json.loads(response)) == (200, expected)
@@ -220,12 +224,11 @@ async def test_multipart_forms_round_trip_however_chunked(form: tuple[str, bytes
 
 @pytest.mark.anyio
 @settings(max_examples=100, deadline=None)
-@given(form=multipart_forms(), spool_max_size=st.integers(1, 64), data=st.data())
+@given(form=multipart_forms(), spool_max_size=st.integers(1, 64))
 async def test_multipart_files_spooled_to_disk_round_trip(
-    form: tuple[str, bytes, Report], spool_max_size: int, data: st.DataObject
+    form: tuple[str, list[bytes], Report], spool_max_size: int
 ) -> None:
-    content_type, body, expected = form
-    chunks = data.draw(chunkings(body, max_chunks=20))
+    content_type, chunks, expected = form
     with mock.patch.object(formparsers.MultiPartParser, "spool_max_size", spool_max_size), spooled_files() as files:
         status, response = await post(content_type, chunks)
     assert (status, json.loads(response)) == (200, expected)
@@ -234,19 +237,33 @@ async def test_multipart_files_spooled_to_disk_round_trip(
 
 @pytest.mark.anyio
 @settings(max_examples=100, deadline=None)
-@given(names=st.lists(form_field_names(), max_size=4), data=st.data())
-async def test_multipart_charset_field_decodes_the_following_fields(names: list[str], data: st.DataObject) -> None:
-    # A `_charset_` field (HTML: what the browser used) applies to the fields after it.
-    charset = data.draw(st.sampled_from(["utf-8", "latin-1", "utf-16", "cp1252", "koi8-r"]))
-    values = [data.draw(st.text(st.characters(codec=charset), max_size=10)) for _ in names]
+@st.composite
+def charset_forms(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+    """A form whose first field is `_charset_`: the charset, the fields after it, the chunks."""
+    charset = draw(st.sampled_from(["utf-8", "latin-1", "cp1252", "koi8-r", "iso-8859-7"]))
+    text = st.text(st.characters(codec=charset, exclude_characters="\r\n"), max_size=10)
+    fields = draw(st.lists(st.tuples(text, text), max_size=4))
     body = b"--B\r\nContent-Disposition: form-data; name=_charset_\r\n\r\n" + charset.encode() + b"\r\n"
-    for name, value in zip(names, values, strict=True):
-        disposition = b"form-data; name=" + _quoted(name).decode().encode(charset)
+    for name, value in fields:
+        quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        disposition = b"form-data; name=" + quoted.encode(charset)
         body += b"--B\r\nContent-Disposition: " + disposition + b"\r\n\r\n" + value.encode(charset) + b"\r\n"
     body += b"--B--\r\n"
-    status, response = await post("multipart/form-data; boundary=B", data.draw(chunkings(body)))
+    return charset, fields, draw(chunkings(body))
+
+
+@pytest.mark.anyio
+@settings(max_examples=100, deadline=None)
+@given(form=charset_forms())
+async def test_multipart_charset_field_decodes_the_following_fields(
+    form: tuple[str, list[tuple[str, str]], list[bytes]],
+) -> None:
+    # A `_charset_` field (HTML: the charset the browser used, always ASCII-compatible) applies
+    # to the names and values of the fields after it.
+    charset, fields, chunks = form
+    status, response = await post("multipart/form-data; boundary=B", chunks)
     assert status == 200
-    assert json.loads(response) == [["_charset_", charset], *([name, value] for name, value in zip(names, values))]
+    assert json.loads(response) == [["_charset_", charset], *(list(field) for field in fields)]
 
 
 # Garbage never gives a 500 ----------------------------------------------------------------
@@ -285,9 +302,11 @@ def mutilated(draw: st.DrawFn, body: bytes) -> bytes:
 
 
 @st.composite
-def garbage_requests(draw: st.DrawFn) -> tuple[str | None, bytes]:
-    """A form request gone wrong: a random or mutilated body under some form content type."""
-    content_type, body, _ = draw(multipart_forms())
+def garbage_requests(draw: st.DrawFn) -> tuple[str | None, list[bytes], bytes]:
+    """A form request gone wrong: a random or mutilated body under some form content type, its
+    chunks and a query string of limits for the endpoint."""
+    content_type, chunks, _ = draw(multipart_forms())
+    body = b"".join(chunks)
     kind = draw(st.sampled_from(["mutilated", "random", "other-boundary"]))
     if kind == "mutilated":
         body = draw(mutilated(body))
@@ -312,15 +331,7 @@ def garbage_requests(draw: st.DrawFn) -> tuple[str | None, bytes]:
                 lambda params: "multipart/form-data;" + params.encode("latin-1", "replace").decode("latin-1")
             )
         )
-    return content_type, body
-
-
-@pytest.mark.anyio
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(request=garbage_requests(), data=st.data())
-async def test_garbage_bodies_never_give_a_server_error(request: tuple[str | None, bytes], data: st.DataObject) -> None:
-    content_type, body = request
-    limits = data.draw(
+    limits = draw(
         st.fixed_dictionaries(
             {},
             optional={
@@ -330,8 +341,16 @@ async def test_garbage_bodies_never_give_a_server_error(request: tuple[str | Non
             },
         )
     )
+    return content_type, draw(chunkings(body)), urlencode(limits).encode()
+
+
+@pytest.mark.anyio
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(request=garbage_requests())
+async def test_garbage_bodies_never_give_a_server_error(request: tuple[str | None, list[bytes], bytes]) -> None:
+    content_type, chunks, query = request
     with spooled_files() as files:
-        status, response = await post(content_type, data.draw(chunkings(body)), urlencode(limits).encode())
+        status, response = await post(content_type, chunks, query)
     assert status in (200, 400)
     if status == 400:
         assert response.decode().startswith(CLEAR_MESSAGES), response

@@ -347,6 +347,25 @@ def test_directory_checked_on_first_request_without_check_dir(
     assert checked(app) is True
 
 
+def test_missing_directory_inside_an_app_is_a_server_error(
+    test_client_factory: TestClientFactory, tmp_path: Path
+) -> None:
+    app = mounted(StaticFiles(directory=tmp_path / "later", check_dir=False), at="/static")
+    client = test_client_factory(app, raise_server_exceptions=False)
+    assert client.get("/static/example.txt").status_code == 500
+    write(tmp_path / "later" / "example.txt", "created later")
+    response = client.get("/static/example.txt")
+    assert (response.status_code, response.text) == (200, "created later")
+
+
+def test_directory_given_with_a_trailing_slash(test_client_factory: TestClientFactory, vault: Path) -> None:
+    for follow in (False, True):
+        app = StaticFiles(directory=str(vault) + os.sep, follow_symlink=follow)
+        client = test_client_factory(mounted(app, at="/static"))
+        assert client.get("/static/example.txt").text == "<file content>"
+        assert client.get("/static/%2e%2e/static-secret/secret.txt").status_code == 404
+
+
 def test_directory_that_is_a_file_is_refused_on_first_request(
     test_client_factory: TestClientFactory, example: Path
 ) -> None:
@@ -797,7 +816,10 @@ def test_resolve_inside_refuses_paths_on_another_drive(tmp_path: Path, monkeypat
 
 
 segment = st.one_of(
-    st.sampled_from(["..", ".", "", "example.txt", "inner", "outer.txt", "link", "%2e%2e", "\\..\\"]),
+    st.sampled_from(
+        ["..", ".", "", "example.txt", "inner", "outer.txt", "link", "peek", "root-secret", "secret.txt"]
+        + ["%2e%2e", "\\..\\", "..\x00", "\ud800"]
+    ),
     st.text(alphabet=st.characters(codec="utf-8", exclude_characters="/\x00"), max_size=8),
 )
 
@@ -811,6 +833,8 @@ def test_lookups_never_leave_the_directory(tmp_path: Path, segments: list[str], 
         write(root / "inner" / "example.txt", "inside")
         write(tmp_path / "outer.txt", "outside")
         os.symlink(tmp_path / "outer.txt", root / "link")
+        write(tmp_path / "root-secret" / "secret.txt", "sibling")
+        os.symlink(os.path.join("..", "root-secret"), root / "peek")
     app = StaticFiles(directory=root, follow_symlink=follow)
     route_path = "/" + "/".join(segments)
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol
 
 if TYPE_CHECKING:
@@ -12,7 +12,10 @@ P = ParamSpec("P")
 
 
 class _MiddlewareFactory(Protocol[P]):
-    def __call__(self, app: ASGIApp, /, *args: P.args, **kwargs: P.kwargs) -> ASGIApp: ...
+    # The arguments are checked against the factory's own, but what it builds only has to be an
+    # async callable: third-party middleware often annotates `scope` as `dict` or the like, which
+    # a strict `ASGIApp` would refuse (parameter types are contravariant).
+    def __call__(self, app: ASGIApp, /, *args: P.args, **kwargs: P.kwargs) -> Callable[..., Awaitable[Any]]: ...
 
 
 class Middleware:

@@ -6,15 +6,17 @@ mentions gzip, `IdentityResponder` otherwise; both hold back `http.response.star
 first body message, because only then is it known whether the response will be compressed:
 
 - the response already has a `Content-Encoding`, or is `text/event-stream`: sent untouched;
-- a single body message smaller than `minimum_size`: sent untouched;
+- a single body message smaller than `minimum_size`, or empty: sent untouched;
 - a single larger body: compressed whole, `Content-Length` corrected;
 - a streamed body (`more_body`): compressed chunk by chunk through one `GzipFile`, which
-  buffers internally (a small chunk may come out empty); `Content-Length` is dropped.
+  buffers internally (as documented, a small chunk may come out empty: output flows once
+  enough input has accumulated, not only at the end); `Content-Length` is dropped.
 
-In the last two cases `Vary: Accept-Encoding` is added by both responders, since the response
-could have been compressed for another client. A subclass can support another encoding by
-overriding `content_encoding` and `apply_compression`: a body that `apply_compression` leaves
-unchanged means "not encoded".
+In the last two cases `Vary: Accept-Encoding` is added (merged into an existing `Vary`) by both
+responders, since the response could have been compressed for another client. The `GzipFile`
+(a zlib compressor, costly to set up at level 9) is only created for a response that gets
+compressed. A subclass can support another encoding by overriding `content_encoding` and
+`apply_compression`: a body that `apply_compression` leaves unchanged means "not encoded".
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import io
 from typing import NoReturn
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import _add_vary, _set_header
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["DEFAULT_EXCLUDED_CONTENT_TYPES", "GZipMiddleware", "GZipResponder", "IdentityResponder", "unattached_send"]
@@ -112,21 +115,23 @@ class IdentityResponder:
     async def _send_first_body(self, message: Message) -> None:
         body: bytes = message.get("body", b"")
         more_body: bool = message.get("more_body", False)
-        if len(body) < self.minimum_size and not more_body:
-            # Not worth compressing.
+        if not more_body and (len(body) < self.minimum_size or not body):
+            # Not worth compressing. An empty body never is (whatever `minimum_size`): a 204, a
+            # 304 or a HEAD answer must stay empty, with its Content-Length.
             await self.send(self.initial_message)
             await self.send(message)
             return
 
         encoded = self.apply_compression(body, more_body=more_body)
-        headers = MutableHeaders(scope=self.initial_message)
-        headers.add_vary_header("Accept-Encoding")
+        raw = MutableHeaders(scope=self.initial_message).raw
+        _add_vary(raw, "Accept-Encoding")
         if encoded is not body and encoded != body:
-            headers["Content-Encoding"] = self.content_encoding
+            _set_header(raw, b"content-encoding", self.content_encoding.encode("latin-1"))
             if more_body:
-                del headers["Content-Length"]
+                # The length is unknown until the last chunk, and that is too late.
+                raw[:] = [item for item in raw if item[0] != b"content-length"]
             else:
-                headers["Content-Length"] = str(len(encoded))
+                _set_header(raw, b"content-length", str(len(encoded)).encode("latin-1"))
             message["body"] = encoded
         await self.send(self.initial_message)
         await self.send(message)
@@ -142,18 +147,30 @@ class GZipResponder(IdentityResponder):
 
     content_encoding = "gzip"
 
+    gzip_file: gzip.GzipFile
+    """The compressor writing into `gzip_buffer`; created by the first `apply_compression`, so
+    that responses too small to compress do not pay for it."""
+
     def __init__(self, app: ASGIApp, minimum_size: int, compresslevel: int = 9) -> None:
         super().__init__(app, minimum_size)
         self.gzip_buffer: io.BytesIO = io.BytesIO()
-        self.gzip_file: gzip.GzipFile = gzip.GzipFile(mode="wb", fileobj=self.gzip_buffer, compresslevel=compresslevel)
+        self._compresslevel = compresslevel
+        self._compressing = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        with self.gzip_buffer, self.gzip_file:
+        try:
             await super().__call__(scope, receive, send)
+        finally:
+            if self._compressing:
+                self.gzip_file.close()
+            self.gzip_buffer.close()
 
     def apply_compression(self, body: bytes, *, more_body: bool) -> bytes:
         """Feed `body` to the compressor and return whatever compressed output is ready (all of
         it, trailer included, when `more_body` is False)."""
+        if not self._compressing:
+            self._compressing = True
+            self.gzip_file = gzip.GzipFile(mode="wb", fileobj=self.gzip_buffer, compresslevel=self._compresslevel)
         self.gzip_file.write(body)
         if not more_body:
             self.gzip_file.close()

@@ -73,8 +73,9 @@ class SessionMiddleware:
             try:
                 data = self.signer.unsign(cookie.encode("utf-8"), max_age=self.max_age)
                 loaded = json.loads(b64decode(data))
-            except (BadSignature, ValueError):
-                # Tampered with, expired, or not ours: start afresh.
+            except (BadSignature, ValueError, RecursionError):
+                # Tampered with, expired, or not ours: start afresh. (Once signed, only a bug or
+                # a leaked key gives bad base64, UTF-8 or JSON, or JSON nested too deeply to load.)
                 pass
             else:
                 if isinstance(loaded, dict):

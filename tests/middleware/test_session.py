@@ -302,7 +302,7 @@ def test_garbage_cookie_never_errors(value: str) -> None:
     # The oracle: only a correctly signed base64 JSON object is a session.
     try:
         decoded = json.loads(b64decode(itsdangerous.TimestampSigner("secret").unsign(value)))
-    except (itsdangerous.BadSignature, ValueError):
+    except (itsdangerous.BadSignature, ValueError, RecursionError):
         decoded = None
     valid = isinstance(decoded, dict)
     assert seen == (decoded if valid else {})
@@ -326,6 +326,15 @@ def test_garbage_cookie_header_never_errors(header: bytes) -> None:
     (set_cookie,) = set_cookies(sent[0])
     value = set_cookie.split(b";", 1)[0].removeprefix(b"session=")
     assert json.loads(b64decode(itsdangerous.TimestampSigner("secret").unsign(value))) == {"kept": 1}
+
+
+def test_signed_but_too_deeply_nested_json_gives_an_empty_session() -> None:
+    middleware = SessionMiddleware(placeholder_app, "secret")
+    payload = b64encode(b"[" * 100_000 + b"]" * 100_000)
+    seen, sent = run_asgi(middleware, itsdangerous.TimestampSigner("secret").sign(payload).decode(), KEEP)
+    assert seen == {}
+    assert sent[0]["status"] == 200
+    assert set_cookies(sent[0]) == []
 
 
 def test_session_cookie_among_other_cookies() -> None:
