@@ -93,7 +93,7 @@ class Example:
 
     @property
     def label(self) -> str:
-        return self.name or f"{self.page}:{self.line}"
+        return self.name if self.name not in (None, COMPILE_ONLY) else f"{self.page}:{self.line}"
 
     def defines_app(self) -> bool:
         """Whether the block binds `app` at module level."""

@@ -3,43 +3,59 @@
 Theory of operation
 -------------------
 `dispatch(request, call_next)` runs in the task that called the middleware. `call_next(request)`
-starts the downstream application in a child task of a task group that lives as long as this
-middleware call, and joins the two through an unbuffered in-memory stream of ASGI messages:
+starts the downstream application in a child task and joins the two through `_Exchange`, a
+channel of ASGI messages that holds at most `_CAPACITY` of them:
 
-    downstream app --send--> [memory stream, buffer 0] --> call_next, then the body iterator
+    downstream app --send--> [at most 2 messages] --> call_next, then the body iterator
 
 `call_next` waits for the first message, `http.response.start` (after an optional
 `http.response.debug`), and returns a streaming response whose body iterator pulls the rest of
-the messages from the stream. Nothing is buffered: the downstream app streams through us with
-back-pressure.
+the messages. Nothing is buffered beyond those two messages: a streaming app is held back at
+its next `send` until the body iterator catches up (back-pressure), so each chunk reaches the
+client while the app is still producing the following ones. Two rather than one, so that an
+ordinary response (start, then the whole body) is handed over without the app waiting once.
+
+The child task. On asyncio it is a plain task (an anyio task group costs tens of microseconds
+per request); the middleware call does what a task group would: it waits for the task before
+returning, and cancels it if `dispatch` or the response fails, or if the call is cancelled.
+Other backends (trio) use an anyio task group. Either way the downstream app runs in a copy of
+the context current when `call_next` was called: context variables set in `dispatch` before
+`call_next` are seen downstream, those set downstream are not seen upstream (the documented
+limitation of this middleware).
 
 Errors. An exception the downstream app raises before it starts its response is re-raised by
 `call_next`, so `dispatch` can catch it (and, caught, it is not raised again). One raised after
 the response started is re-raised once the response has been sent, so that outer middleware
-and the server see it. If the app
-ends without starting a response, `call_next` raises RuntimeError("No response returned.").
+and the server see it. If the app ends without starting a response, `call_next` raises
+RuntimeError("No response returned."). Exceptions come out as themselves, never wrapped in an
+exception group.
 
 Receiving. The downstream app reads the request body through `_CachedRequest.wrapped_receive`:
 if `dispatch` already read the body (`body()`, `json()`, `form()`), the app is handed the same
 bytes again; otherwise the messages pass through (and the middleware's request knows the
 stream was consumed). Once our response has been sent, downstream `receive()` answers
-`http.disconnect`, so an endpoint streaming until the client leaves stops.
+`http.disconnect`, and a `receive()` pending at that moment is cancelled and answers the same,
+so an endpoint streaming until the client leaves stops.
 
 If `dispatch` returns a response of its own and never reads the one from `call_next`, the
-stream is closed when our response is done: the downstream app's further sends are dropped and
+channel is closed when our response is done: the downstream app's further sends are dropped and
 it runs to completion (its background tasks included) before the middleware call returns.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, TypeVar
 
 import anyio
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
+import anyio.lowlevel
+from anyio.abc import TaskGroup
 
-from starlette._first_to_return import run_until_first_returns as _run_until_first_returns
+from starlette._first_to_return import _on_asyncio
 from starlette._utils import collapse_excgroups
+from starlette.datastructures import FormData
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,8 +67,9 @@ DispatchFunction = Callable[[Request, RequestResponseEndpoint], Awaitable[Respon
 BodyStreamGenerator = AsyncGenerator[bytes | MutableMapping[str, Any], None]
 AsyncContentStream = AsyncIterable[str | bytes | memoryview | MutableMapping[str, Any]]
 T = TypeVar("T")
-# Subscripted once: `create_memory_object_stream[Message]` builds a new generic alias each time.
-_create_message_stream = anyio.create_memory_object_stream[Message]
+
+# Messages the downstream app may have sent and we have not taken yet.
+_CAPACITY = 2
 
 
 class _CachedRequest(Request):
@@ -62,6 +79,12 @@ class _CachedRequest(Request):
         super().__init__(scope, receive)
         self._downstream_disconnected = False
         self._downstream_consumed = False
+
+    async def _get_form(self, *, max_files: int | float, max_fields: int | float, max_part_size: int) -> FormData:
+        if self._form is None and not self._stream_consumed:
+            # Keep the raw body, so that the downstream app is handed it again.
+            await self.body()
+        return await super()._get_form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
 
     async def wrapped_receive(self) -> Message:
         if self._downstream_disconnected:
@@ -94,8 +117,219 @@ class _CachedRequest(Request):
         return message
 
 
+class _Exchange:
+    """One request through the middleware: the downstream app's task, the channel its messages
+    come through, and what `call_next` and the body iterator do with them."""
+
+    __slots__ = (
+        "app",
+        "app_exc",
+        "app_exc_raised",
+        "app_done",
+        "closed",
+        "messages",
+        "receive_scopes",
+        "request",
+        "scope",
+        "started",
+        "task",
+        "task_group",
+        "waiter",
+    )
+
+    def __init__(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
+        self.app = app
+        self.scope = scope
+        self.request = _CachedRequest(scope, receive)
+        self.messages: deque[Message] = deque()
+        self.app_done = False  # the app has returned: no message will follow those in `messages`
+        self.closed = False  # our response is done: the app's sends are dropped, its receives disconnected
+        # The side of the channel that waits (never both: one waits for room, the other for a message).
+        self.waiter: anyio.Event | None = None
+        self.receive_scopes: list[anyio.CancelScope] = []
+        self.app_exc: Exception | None = None
+        self.app_exc_raised = False  # raised by call_next (so not again after the response)
+        self.started = False
+        self.task: asyncio.Task[None] | None = None
+        self.task_group: TaskGroup | None = None
+
+    # The channel ----------------------------------------------------------------------------
+
+    async def _wait(self) -> None:
+        event = self.waiter = anyio.Event()
+        try:
+            await event.wait()
+        finally:
+            if self.waiter is event:  # cancelled before being woken
+                self.waiter = None
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            waiter.set()
+
+    async def send_downstream(self, message: Message) -> None:
+        """The downstream app's `send`."""
+        while len(self.messages) >= _CAPACITY and not self.closed:
+            await self._wait()
+        if self.closed:
+            # Our response is done and nobody reads any more: drop what follows. Still a
+            # checkpoint, so that an app streaming into the void can be cancelled.
+            await anyio.lowlevel.checkpoint()
+            return
+        self.messages.append(message)
+        self._wake()
+
+    async def next_message(self) -> Message | None:
+        """The next message from the downstream app; None once it has returned."""
+        while not self.messages:
+            if self.app_done:
+                return None
+            await self._wait()
+        message = self.messages.popleft()
+        self._wake()
+        return message
+
+    async def receive_downstream(self) -> Message:
+        """The downstream app's `receive`: the request's messages, then `http.disconnect`."""
+        if self.closed:
+            return {"type": "http.disconnect"}
+        scope = anyio.CancelScope()
+        self.receive_scopes.append(scope)
+        message: Message | None = None
+        try:
+            with scope:
+                message = await self.request.wrapped_receive()
+        finally:
+            self.receive_scopes.remove(scope)
+        if message is None or self.closed:  # cancelled by `finish`, or the message came too late
+            return {"type": "http.disconnect"}
+        return message
+
+    def finish(self) -> None:
+        """Our response has been sent: drop the app's further messages, end its receives."""
+        self.closed = True
+        self.messages.clear()
+        self._wake()
+        for scope in self.receive_scopes:
+            scope.cancel()
+
+    # The downstream app ---------------------------------------------------------------------
+
+    async def run_app(self) -> None:
+        try:
+            await self.app(self.scope, self.receive_downstream, self.send_downstream)
+        except Exception as exc:
+            self.app_exc = exc
+        finally:
+            self.app_done = True
+            self._wake()
+
+    async def call_next(self, request: Request) -> Response:
+        if self.started or self.closed:
+            raise RuntimeError("call_next() must be called at most once, from dispatch().")
+        self.started = True
+        if self.task_group is not None:
+            self.task_group.start_soon(self.run_app)
+        else:
+            self.task = asyncio.get_running_loop().create_task(self.run_app())
+
+        message = await self.next_message()
+        info: Any = None
+        if message is not None and message["type"] == "http.response.debug":
+            info = message.get("info")
+            message = await self.next_message()
+        if message is None:
+            if self.app_exc is not None:
+                self.app_exc_raised = True
+                raise self.app_exc
+            raise RuntimeError("No response returned.")
+        if message["type"] != "http.response.start":
+            raise RuntimeError(f"Unexpected message: {message['type']} (expected http.response.start)")
+
+        response = _StreamingResponse(status_code=message["status"], content=self.body_stream(), info=info)
+        response.raw_headers = [(bytes(name), bytes(value)) for name, value in message.get("headers", ())]
+        return response
+
+    async def body_stream(self) -> BodyStreamGenerator:
+        while True:
+            message = await self.next_message()
+            if message is None:
+                return
+            message_type = message["type"]
+            if message_type == "http.response.body":
+                body: bytes = message.get("body", b"")
+                if body:
+                    yield body
+                if not message.get("more_body", False):
+                    return
+            elif message_type == "http.response.pathsend":
+                yield message
+                return
+            else:
+                raise RuntimeError(f"Unexpected message: {message_type}")
+
+    # The middleware call --------------------------------------------------------------------
+
+    async def respond(self, dispatch: DispatchFunction, send: Send) -> None:
+        response = await dispatch(self.request, self.call_next)
+        if response is None:
+            raise TypeError("dispatch() returned None instead of a response.")
+        await response(self.scope, self.request.wrapped_receive, send)
+        self.finish()
+
+    async def run_on_asyncio(self, dispatch: DispatchFunction, send: Send) -> None:
+        try:
+            await self.respond(dispatch, send)
+        except BaseException:
+            task = self.task
+            if task is not None and not task.done():
+                task.cancel()
+                await _join(task)
+            raise
+        task = self.task
+        if task is not None and not task.done():
+            await _join(task)
+
+    async def run_in_task_group(self, dispatch: DispatchFunction, send: Send) -> None:
+        with collapse_excgroups():
+            async with anyio.create_task_group() as task_group:
+                self.task_group = task_group
+                await self.respond(dispatch, send)
+
+
+async def _join(task: asyncio.Task[None]) -> None:
+    """Wait for `task` to end, as a task group does: if we are cancelled meanwhile, cancel it,
+    still wait for it, then raise the cancellation."""
+    cancelled: BaseException | None = None
+    while not task.done():
+        try:
+            await asyncio.wait((task,))
+        except asyncio.CancelledError as exc:
+            cancelled = exc
+            task.cancel()
+    if cancelled is not None:
+        raise cancelled
+
+
 class BaseHTTPMiddleware:
-    """Subclass and override `dispatch(request, call_next)`, or pass `dispatch=` a function."""
+    """HTTP middleware written as `async def dispatch(request, call_next) -> Response`.
+
+    Subclass it and override `dispatch`, or pass `dispatch=` a function. `await
+    call_next(request)` runs the rest of the application and returns its response, streamed
+    (no `.body`; its `body_iterator` gives the chunks as the application sends them). Return
+    it, changed or not, or a response of your own without calling `call_next`.
+
+    The request body may be read in `dispatch` (`body()`, `json()`, `form()`): the application
+    is handed the same bytes (the body is then kept in memory). If `dispatch` consumes it with
+    `stream()`, the application gets an empty body.
+
+    The application runs in a separate task, in a copy of the context: context variables set in
+    `dispatch` before `call_next` are visible downstream, but changes made downstream do not
+    propagate back to `dispatch` nor to middleware outside this one. Use pure ASGI middleware
+    when they must. WebSocket and lifespan connections pass through untouched.
+    """
 
     def __init__(self, app: ASGIApp, dispatch: DispatchFunction | None = None) -> None:
         self.app = app
@@ -106,91 +340,13 @@ class BaseHTTPMiddleware:
             await self.app(scope, receive, send)
             return
 
-        request = _CachedRequest(scope, receive)
-        response_sent = anyio.Event()
-        app_exc: Exception | None = None
-        app_exc_raised_by_call_next = False
-        send_stream: ObjectSendStream[Message]
-        recv_stream: ObjectReceiveStream[Message]
-        send_stream, recv_stream = _create_message_stream()
-
-        async def receive_or_disconnect() -> Message:
-            if response_sent.is_set():
-                return {"type": "http.disconnect"}
-            message: Message | None = None
-
-            async def receive_message() -> None:
-                nonlocal message
-                message = await request.wrapped_receive()
-
-            # The message, unless our response is sent first: then the wait is abandoned.
-            await _run_until_first_returns(receive_message, response_sent.wait)
-            if message is None or response_sent.is_set():
-                return {"type": "http.disconnect"}
-            return message
-
-        async def send_no_error(message: Message) -> None:
-            try:
-                await send_stream.send(message)
-            except anyio.BrokenResourceError:
-                # Our response is done and nobody reads any more: drop what follows.
-                return
-
-        async def call_next(request: Request) -> Response:
-            async def run_app() -> None:
-                nonlocal app_exc
-                with send_stream:
-                    try:
-                        await self.app(scope, receive_or_disconnect, send_no_error)
-                    except Exception as exc:
-                        app_exc = exc
-
-            task_group.start_soon(run_app)
-
-            message: Message | None = None
-            info: Any = None
-            try:
-                message = await recv_stream.receive()
-                info = message.get("info") if message["type"] == "http.response.debug" else None
-                if info is not None:
-                    message = await recv_stream.receive()
-            except anyio.EndOfStream:
-                message = None
-            # Raised outside the `except` so that the traceback does not show EndOfStream.
-            if message is None:
-                if app_exc is not None:
-                    nonlocal app_exc_raised_by_call_next
-                    app_exc_raised_by_call_next = True
-                    raise app_exc
-                raise RuntimeError("No response returned.")
-
-            assert message["type"] == "http.response.start"
-
-            async def body_stream() -> BodyStreamGenerator:
-                async for message in recv_stream:
-                    if message["type"] == "http.response.pathsend":
-                        yield message
-                        break
-                    assert message["type"] == "http.response.body", f"Unexpected message: {message['type']}"
-                    body: bytes = message.get("body", b"")
-                    if body:
-                        yield body
-                    if not message.get("more_body", False):
-                        break
-
-            response = _StreamingResponse(status_code=message["status"], content=body_stream(), info=info)
-            response.raw_headers = [(bytes(name), bytes(value)) for name, value in message["headers"]]
-            return response
-
-        with recv_stream, send_stream, collapse_excgroups():
-            async with anyio.create_task_group() as task_group:
-                response = await self.dispatch_func(request, call_next)
-                await response(scope, request.wrapped_receive, send)
-                response_sent.set()
-                recv_stream.close()
-
-        if app_exc is not None and not app_exc_raised_by_call_next:
-            raise app_exc
+        exchange = _Exchange(self.app, scope, receive)
+        if _on_asyncio():
+            await exchange.run_on_asyncio(self.dispatch_func, send)
+        else:
+            await exchange.run_in_task_group(self.dispatch_func, send)
+        if exchange.app_exc is not None and not exchange.app_exc_raised:
+            raise exchange.app_exc
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         """Handle one request; call `call_next(request)` to get the downstream app's response."""

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import os
+import zlib
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 import anyio
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import (
     DEFAULT_EXCLUDED_CONTENT_TYPES,
@@ -19,8 +24,9 @@ from starlette.middleware.gzip import (
     unattached_send,
 )
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
+from starlette.testclient import WebSocketDenialResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from tests.types import TestClientFactory
@@ -348,3 +354,383 @@ def test_streamed_round_trip(chunks: Sequence[bytes]) -> None:
     sent = anyio.run(call, GZipMiddleware(raw_app(*messages), minimum_size=0))
     assert gzip.decompress(b"".join(m["body"] for m in sent[1:])) == b"".join(chunks)
     assert dict(sent[0]["headers"])[b"content-encoding"] == b"gzip"
+
+
+# --- Accept-Encoding ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "compressed"),
+    [
+        pytest.param(b"gzip", True, id="gzip"),
+        pytest.param(b"deflate, gzip", True, id="in-a-list"),
+        pytest.param(b"gzip;q=0", True, id="q0-still-counts"),  # as documented: "includes gzip"
+        pytest.param(b"br;q=1.0, gzip;q=0.5", True, id="q-values-ignored"),
+        pytest.param(b"identity", False, id="identity"),
+        pytest.param(b"br, deflate", False, id="others"),
+        pytest.param(b"*", False, id="star-is-not-gzip"),
+        pytest.param(b"", False, id="empty"),
+        pytest.param(None, False, id="absent"),
+    ],
+)
+@pytest.mark.anyio
+async def test_accept_encoding(accept_encoding: bytes | None, compressed: bool) -> None:
+    data = b"abc" * 1000
+    sent = await call(GZipMiddleware(raw_app(start(), body(data))), accept_encoding=accept_encoding)
+    headers = Headers(raw=sent[0]["headers"])
+    # Vary either way: the response could be compressed for some client.
+    assert headers["vary"] == "Accept-Encoding"
+    if compressed:
+        assert headers["content-encoding"] == "gzip"
+        assert gzip.decompress(sent[1]["body"]) == data
+    else:
+        assert "content-encoding" not in headers
+        assert sent[1]["body"] == data
+
+
+# --- response start, streaming -----------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("accept_encoding", [b"gzip", None])
+async def test_response_start_is_held_back_until_the_first_body(accept_encoding: bytes | None) -> None:
+    sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(start((b"content-type", b"text/plain")))
+        assert sent == []  # the encoding is not decided yet
+        await send(body(b"x" * 1000, more_body=True))
+        assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+        await send(body(b""))
+
+    scope: Scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    if accept_encoding is not None:
+        scope["headers"] = [(b"accept-encoding", accept_encoding)]
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await GZipMiddleware(app)(scope, unused_receive, send)
+    assert len(sent) == 3
+
+
+async def unused_receive() -> Message:
+    raise AssertionError("not called")
+
+
+@pytest.mark.anyio
+async def test_streamed_output_flows_before_the_response_ends() -> None:
+    chunk = os.urandom(256 * 1024)  # incompressible and larger than any internal buffer
+    sent: list[Message] = []
+    before_second_chunk: list[bytes] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(start((b"content-type", b"application/octet-stream")))
+        await send(body(chunk, more_body=True))
+        before_second_chunk.append(b"".join(m["body"] for m in sent[1:]))
+        await send(body(chunk, more_body=True))
+        await send(body(b""))
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"accept-encoding", b"gzip")]}
+    await GZipMiddleware(app)(scope, unused_receive, send)
+    decompressed = zlib.decompressobj(wbits=31).decompress(before_second_chunk[0])
+    # Most of the first chunk was compressed and sent while the app was still producing.
+    assert len(decompressed) > len(chunk) // 2
+    assert chunk.startswith(decompressed)
+    assert gzip.decompress(b"".join(m["body"] for m in sent[1:])) == chunk * 2
+
+
+@pytest.mark.anyio
+async def test_small_streamed_chunks_are_buffered_by_the_compressor() -> None:
+    # Documented: small chunks are held back until enough data accumulates. One message still
+    # goes out per message in (some with an empty body), so the stream keeps its rhythm.
+    chunks = [f"event {n}\n".encode() for n in range(20)]
+    messages = [start()] + [body(chunk, more_body=True) for chunk in chunks] + [body(b"")]
+    sent = await call(GZipMiddleware(raw_app(*messages)))
+    assert len(sent) == len(messages)
+    assert len(sent[1]["body"]) == 10  # just the gzip header
+    assert all(m["body"] == b"" for m in sent[2:-1])
+    assert all(m["more_body"] is True for m in sent[1:-1])
+    assert sent[-1]["more_body"] is False
+    assert gzip.decompress(b"".join(m["body"] for m in sent[1:])) == b"".join(chunks)
+
+
+@pytest.mark.anyio
+async def test_streamed_identity_response_keeps_chunks_and_content_length() -> None:
+    messages = [start((b"content-length", b"6")), body(b"abc", more_body=True), body(b"def")]
+    sent = await call(GZipMiddleware(raw_app(*messages), minimum_size=100), accept_encoding=b"identity")
+    assert sent[0]["headers"] == [(b"content-length", b"6"), (b"vary", b"Accept-Encoding")]
+    assert sent[1:] == [body(b"abc", more_body=True), body(b"def")]
+
+
+# --- sizes, levels ---------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [200, 204, 304])
+async def test_empty_body_is_never_compressed(status: int) -> None:
+    messages = [start((b"content-length", b"0"), status=status), body(b"")]
+    sent = await call(GZipMiddleware(raw_app(*messages), minimum_size=0))
+    assert sent == messages
+
+
+@pytest.mark.anyio
+async def test_minimum_size_zero_compresses_any_non_empty_body() -> None:
+    sent = await call(GZipMiddleware(raw_app(start(), body(b"x")), minimum_size=0))
+    assert Headers(raw=sent[0]["headers"])["content-encoding"] == "gzip"
+    assert gzip.decompress(sent[1]["body"]) == b"x"
+
+
+@pytest.mark.anyio
+async def test_streamed_response_is_compressed_whatever_its_size() -> None:
+    messages = [start(), body(b"a", more_body=True), body(b"b")]
+    sent = await call(GZipMiddleware(raw_app(*messages)))
+    assert Headers(raw=sent[0]["headers"])["content-encoding"] == "gzip"
+    assert gzip.decompress(sent[1]["body"] + sent[2]["body"]) == b"ab"
+
+
+TEXT = b"".join(f"line {n}: the quick brown fox jumps over the lazy dog {n * n}\n".encode() for n in range(2000))
+
+
+@pytest.mark.anyio
+async def test_every_compresslevel() -> None:
+    sizes: dict[int, int] = {}
+    for level in range(1, 10):
+        sent = await call(GZipMiddleware(raw_app(start(), body(TEXT)), compresslevel=level))
+        assert gzip.decompress(sent[1]["body"]) == TEXT
+        sizes[level] = len(sent[1]["body"])
+    assert sizes[9] < sizes[1] < len(TEXT)
+
+
+def test_middleware_attributes() -> None:
+    middleware = GZipMiddleware(raw_app(), minimum_size=42, compresslevel=3)
+    assert (middleware.minimum_size, middleware.compresslevel) == (42, 3)
+    default = GZipMiddleware(raw_app())
+    assert (default.minimum_size, default.compresslevel) == (500, 9)
+
+
+# --- excluded responses ------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param([(b"content-encoding", b"br")], id="encoded"),
+        pytest.param([(b"content-encoding", b"identity")], id="encoded-identity"),
+        pytest.param([(b"content-type", b"text/event-stream")], id="sse"),
+        pytest.param([(b"content-type", b"text/event-stream; charset=utf-8")], id="sse-charset"),
+    ],
+)
+async def test_excluded_responses_are_untouched(headers: list[tuple[bytes, bytes]]) -> None:
+    all_headers = [*headers, (b"content-length", b"4000"), (b"vary", b"Cookie")]
+    single = [start(*all_headers), body(b"x" * 4000)]
+    assert await call(GZipMiddleware(raw_app(*single))) == single
+    assert await call(GZipMiddleware(raw_app(*single)), accept_encoding=None) == single
+    streamed = [start(*headers), body(b"x" * 4000, more_body=True), body(b"y" * 10)]
+    assert await call(GZipMiddleware(raw_app(*streamed))) == streamed
+
+
+@pytest.mark.anyio
+async def test_a_similar_content_type_is_compressed() -> None:
+    sent = await call(GZipMiddleware(raw_app(start((b"content-type", b"text/event")), body(b"x" * 1000))))
+    assert Headers(raw=sent[0]["headers"])["content-encoding"] == "gzip"
+
+
+# --- Vary --------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("app_vary", "expected"),
+    [
+        pytest.param([b"Origin"], [b"Origin, Accept-Encoding"], id="appended"),
+        pytest.param([b"accept-encoding"], [b"accept-encoding"], id="already-listed"),
+        pytest.param([b"Origin, Accept-Encoding"], [b"Origin, Accept-Encoding"], id="already-in-a-list"),
+        pytest.param([b"*"], [b"*"], id="star"),
+        pytest.param([b"Origin", b"Cookie"], [b"Origin, Cookie, Accept-Encoding"], id="lines-merged"),
+    ],
+)
+@pytest.mark.parametrize("accept_encoding", [b"gzip", None])
+async def test_vary_accept_encoding_is_merged_without_duplicates(
+    app_vary: list[bytes], expected: list[bytes], accept_encoding: bytes | None
+) -> None:
+    app = raw_app(start(*[(b"vary", value) for value in app_vary]), body(b"x" * 1000))
+    sent = await call(GZipMiddleware(app), accept_encoding=accept_encoding)
+    assert [value for name, value in sent[0]["headers"] if name == b"vary"] == expected
+
+
+# --- HEAD --------------------------------------------------------------------------------------
+
+
+def test_head_request_for_a_response_with_a_body(test_client_factory: TestClientFactory) -> None:
+    # Response sends its body for HEAD too (the server drops it): the headers are those of GET.
+    client = test_client_factory(make_app())
+    get = client.get("/", headers={"accept-encoding": "gzip"})
+    head = client.head("/", headers={"accept-encoding": "gzip"})
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-encoding"] == "gzip"
+    assert head.headers["vary"] == "Accept-Encoding"
+    assert head.headers["content-length"] == get.headers["content-length"]
+
+
+def test_head_request_for_a_file_is_left_alone(test_client_factory: TestClientFactory, tmp_path: Path) -> None:
+    # FileResponse answers HEAD with an empty body: nothing to compress, so the Content-Length
+    # (that of the file) is left as it is, as when no compression is negotiated.
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"x" * 4000)
+    app = Starlette(
+        routes=[Route("/file", lambda request: FileResponse(path))], middleware=[Middleware(GZipMiddleware)]
+    )
+    client = test_client_factory(app)
+    head = client.head("/file", headers={"accept-encoding": "gzip"})
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == "4000"
+    assert "content-encoding" not in head.headers
+    get = client.get("/file", headers={"accept-encoding": "gzip"})
+    assert get.headers["content-encoding"] == "gzip"
+    assert get.content == b"x" * 4000
+
+
+# --- other scopes, errors, resources -------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("scope_type", ["websocket", "lifespan"])
+async def test_other_scopes_are_passed_through_unchanged(scope_type: str) -> None:
+    seen: list[tuple[Scope, Receive, Send]] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append((scope, receive, send))
+
+    async def send(message: Message) -> None:
+        raise AssertionError("not called")
+
+    scope: Scope = {"type": scope_type, "headers": [(b"accept-encoding", b"gzip")]}
+    await GZipMiddleware(app, minimum_size=0)(scope, unused_receive, send)
+    assert seen == [(scope, unused_receive, send)]
+    assert seen[0][0] is scope
+    assert seen[0][2] is send
+
+
+def test_websocket_denial_response_is_not_compressed(test_client_factory: TestClientFactory) -> None:
+    async def deny(websocket: WebSocket) -> None:
+        await websocket.send_denial_response(PlainTextResponse(BIG, status_code=403))
+
+    app = GZipMiddleware(Starlette(routes=[WebSocketRoute("/deny", deny)]))
+    client = test_client_factory(app)
+    with pytest.raises(WebSocketDenialResponse) as info:
+        with client.websocket_connect("/deny", headers={"accept-encoding": "gzip"}):
+            pass  # the handshake is denied
+    assert info.value.status_code == 403
+    assert info.value.text == BIG
+    assert "content-encoding" not in info.value.headers
+    assert "vary" not in info.value.headers
+
+
+def test_lifespan_runs_through_the_middleware(test_client_factory: TestClientFactory) -> None:
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, str]]:
+        events.append("startup")
+        yield {"value": "state " * 200}
+        events.append("shutdown")
+
+    def read_state(request: Request) -> Response:
+        return PlainTextResponse(request.state.value)
+
+    app = GZipMiddleware(Starlette(routes=[Route("/", read_state)], lifespan=lifespan))
+    with test_client_factory(app) as client:
+        assert events == ["startup"]
+        response = client.get("/", headers={"accept-encoding": "gzip"})
+        assert response.text == "state " * 200
+        assert response.headers["content-encoding"] == "gzip"
+    assert events == ["startup", "shutdown"]
+
+
+@pytest.mark.anyio
+async def test_compressor_is_released_when_the_app_fails_mid_stream() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(start())
+        await send(body(b"x" * 1000, more_body=True))
+        raise RuntimeError("boom")
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    responder = GZipResponder(app, minimum_size=500)
+    with pytest.raises(RuntimeError, match="boom"):
+        await responder({"type": "http", "headers": []}, unused_receive, send)
+    assert len(sent) == 2
+    assert responder.gzip_file.closed
+    assert responder.gzip_buffer.closed
+
+
+@pytest.mark.anyio
+async def test_no_compressor_is_created_for_a_response_left_uncompressed() -> None:
+    responder = GZipResponder(raw_app(start(), body(b"tiny")), minimum_size=500)
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await responder({"type": "http", "headers": []}, unused_receive, send)
+    assert sent == [start(), body(b"tiny")]
+    assert "gzip_file" not in vars(responder)
+    assert responder.gzip_buffer.closed
+
+
+def test_errors_inside_the_app_reach_the_client_uncompressed(test_client_factory: TestClientFactory) -> None:
+    def crash(request: Request) -> Response:
+        raise RuntimeError("boom")
+
+    app = Starlette(routes=[Route("/crash", crash)], middleware=[Middleware(GZipMiddleware, minimum_size=0)])
+    response = test_client_factory(app, raise_server_exceptions=False).get("/crash")
+    # ServerErrorMiddleware is outside every user middleware.
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"
+    assert "content-encoding" not in response.headers
+
+
+# --- properties --------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.binary(max_size=1500),
+    minimum_size=st.integers(min_value=0, max_value=1500),
+    accept=st.booleans(),
+    backend=st.sampled_from(["asyncio", "trio"]),
+)
+def test_single_body_property(data: bytes, minimum_size: int, accept: bool, backend: str) -> None:
+    app = raw_app(start((b"content-length", str(len(data)).encode())), body(data))
+    sent = anyio.run(call, GZipMiddleware(app, minimum_size=minimum_size), b"gzip" if accept else None, backend=backend)
+    assert len(sent) == 2
+    headers = Headers(raw=sent[0]["headers"])
+    assert headers["content-length"] == str(len(sent[1]["body"]))
+    could_compress = bool(data) and len(data) >= minimum_size
+    assert headers.get("vary") == ("Accept-Encoding" if could_compress else None)
+    if could_compress and accept:
+        assert headers["content-encoding"] == "gzip"
+        assert gzip.decompress(sent[1]["body"]) == data
+    else:
+        assert "content-encoding" not in headers
+        assert sent[1]["body"] == data
+
+
+@settings(max_examples=40, deadline=None)
+@given(chunks=st.lists(st.binary(max_size=3000), min_size=1, max_size=8), data=st.data())
+def test_identity_streamed_round_trip(chunks: Sequence[bytes], data: st.DataObject) -> None:
+    messages = [start()] + [body(chunk, more_body=True) for chunk in chunks] + [body(b"")]
+    minimum_size = data.draw(st.integers(min_value=0, max_value=5000))
+    sent = anyio.run(call, GZipMiddleware(raw_app(*messages), minimum_size=minimum_size), None)
+    assert [m["body"] for m in sent[1:]] == [*chunks, b""]
+    assert Headers(raw=sent[0]["headers"]).get("content-encoding") is None
