@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from conformance._model import Scenario, ScenarioFailure
-from conformance._session import ServerStartFailed, Session
+from conformance._session import ServerStartFailed, Session, Unsupported
 from conformance._targets import Endpoint, Target
 from conformance.waivers import Waiver, find_waiver
 
@@ -37,13 +37,16 @@ class Result:
 
 
 def _judge(
-    scenario: Scenario, target: Target, failure: str | None, waivers: list[Waiver] | None
+    scenario: Scenario, target: Target, failure: str | None, waivers: list[Waiver] | None, unsupported: bool = False
 ) -> tuple[Outcome, str]:
     waiver = find_waiver(target.name, scenario, waivers)
     if failure is None:
         return "passed", (f"passed although waived, the waiver can go: {waiver.reason}" if waiver else "")
     if waiver is not None:
         return "waived", f"{waiver.reason} [observed: {failure}]"
+    if unsupported:
+        # The harness itself cannot drive this target that way (no socket, no root_path option).
+        return "waived", f"{target.name} cannot run this scenario: {failure}"
     return "failed", failure
 
 
@@ -55,10 +58,13 @@ def run_scenario(
     log_offset = len(endpoint.log()) if endpoint is not None else 0
     session = Session(scenario.id, target, endpoint if scenario.app is not None else None)
     failure: str | None = None
+    unsupported = False
     try:
         scenario.check(session)
     except ScenarioFailure as exc:
         failure = str(exc)
+    except Unsupported as exc:
+        failure, unsupported = str(exc), True
     except ServerStartFailed as exc:
         failure = f"server did not start: {exc}\n{exc.log[-LOG_EXCERPT:]}"
     except Exception as exc:
@@ -68,7 +74,7 @@ def run_scenario(
             session.close()
     if failure is not None and endpoint is not None and (log := endpoint.log()[log_offset:].strip()):
         failure += f"\n--- server log ---\n{log[-LOG_EXCERPT:]}"
-    outcome, detail = _judge(scenario, target, failure, waivers)
+    outcome, detail = _judge(scenario, target, failure, waivers, unsupported)
     return Result(scenario.id, target.name, outcome, detail, time.perf_counter() - started)
 
 

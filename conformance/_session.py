@@ -150,9 +150,15 @@ class Session:
         lines += [f"{k}: {v}" for k, v in headers]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def serve(self, app: str, env: Mapping[str, str] | None = None) -> contextlib.AbstractContextManager[Endpoint]:
-        """Start a dedicated server for ``app`` (an import path ``module:name``)."""
-        return self.target.serve(app, env=env)
+    def serve(
+        self, app: str, env: Mapping[str, str] | None = None, *, root_path: str = ""
+    ) -> contextlib.AbstractContextManager[Endpoint]:
+        """Start a dedicated server for ``app`` (an import path ``module:name``).
+
+        ``env`` is added to the server's environment; ``root_path`` is configured on the server
+        (raises :class:`Unsupported` for a target that cannot be given one).
+        """
+        return self.target.serve(app, env=env, root_path=root_path)
 
     def close(self) -> None:
         self._exit.close()

@@ -81,8 +81,14 @@ class Target(abc.ABC):
     name: str
 
     @abc.abstractmethod
-    def serve(self, app: str, env: Mapping[str, str] | None = None) -> contextlib.AbstractContextManager[Endpoint]:
-        """Run ``app`` (``module:name``) until the context exits; ServerStartFailed if it cannot start."""
+    def serve(
+        self, app: str, env: Mapping[str, str] | None = None, *, root_path: str = ""
+    ) -> contextlib.AbstractContextManager[Endpoint]:
+        """Run ``app`` (``module:name``) until the context exits; ServerStartFailed if it cannot start.
+
+        ``env`` is added to the environment the app runs in; ``root_path`` is the ASGI root_path the
+        server is configured with (Unsupported when the target cannot be given one).
+        """
 
 
 def load_app(path: str) -> ASGIApp:
@@ -174,9 +180,11 @@ class InProcessTarget(Target):
         self.name = name
 
     @contextlib.contextmanager
-    def serve(self, app: str, env: Mapping[str, str] | None = None) -> Iterator[Endpoint]:
+    def serve(self, app: str, env: Mapping[str, str] | None = None, *, root_path: str = "") -> Iterator[Endpoint]:
         with _environment(env), contextlib.ExitStack() as stack:
-            client = TestClient(load_app(app), raise_server_exceptions=False, follow_redirects=False)
+            client = TestClient(
+                load_app(app), raise_server_exceptions=False, follow_redirects=False, root_path=root_path
+            )
             try:
                 stack.enter_context(client)
             except Exception as exc:
@@ -269,16 +277,25 @@ def _accepts_connections(host: str, port: int) -> bool:
 
 
 class CommandTarget(Target):
-    """A server started as a subprocess from ``command`` (``{app}``, ``{host}``, ``{port}`` filled in)."""
+    """A server started as a subprocess from ``command`` (``{app}``, ``{host}``, ``{port}`` filled in).
 
-    def __init__(self, name: str, command: Sequence[str] | str) -> None:
+    ``root_path_args`` are the arguments that configure the server's root_path, with a
+    ``{root_path}`` placeholder (e.g. ``["--root-path", "{root_path}"]``); without them the
+    scenarios that need a root_path are reported as unsupported on this target.
+    """
+
+    def __init__(self, name: str, command: Sequence[str] | str, root_path_args: Sequence[str] = ()) -> None:
         self.name = name
         self.command = shlex.split(command) if isinstance(command, str) else list(command)
+        self.root_path_args = list(root_path_args)
 
     @contextlib.contextmanager
-    def serve(self, app: str, env: Mapping[str, str] | None = None) -> Iterator[Endpoint]:
+    def serve(self, app: str, env: Mapping[str, str] | None = None, *, root_path: str = "") -> Iterator[Endpoint]:
+        if root_path and not self.root_path_args:
+            raise Unsupported(f"{self.name} has no way to be given a root_path (see CommandTarget.root_path_args)")
         port = free_port()
-        args = [part.format(app=app, host=HOST, port=port) for part in self.command]
+        command = self.command + (self.root_path_args if root_path else [])
+        args = [part.format(app=app, host=HOST, port=port, root_path=root_path) for part in command]
         environment = {**os.environ, **(env or {})}
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environment.get("PYTHONPATH")]))
         with tempfile.TemporaryDirectory(prefix=f"conformance-{self.name}-") as directory:
@@ -321,10 +338,11 @@ class CommandTarget(Target):
 def builtin_targets() -> dict[str, Target]:
     """The targets the suite knows by name."""
     python = sys.executable
+    root_path = ["--root-path", "{root_path}"]
     targets: list[Target] = [
         InProcessTarget(),
-        CommandTarget("uvicorn", [python, "-m", "uvicorn", "--host", "{host}", "--port", "{port}", "{app}"]),
-        CommandTarget("hypercorn", [python, "-m", "hypercorn", "--bind", "{host}:{port}", "{app}"]),
-        CommandTarget("daphne", [python, "-m", "daphne", "-b", "{host}", "-p", "{port}", "{app}"]),
+        CommandTarget("uvicorn", [python, "-m", "uvicorn", "--host", "{host}", "--port", "{port}", "{app}"], root_path),
+        CommandTarget("hypercorn", [python, "-m", "hypercorn", "--bind", "{host}:{port}", "{app}"], root_path),
+        CommandTarget("daphne", [python, "-m", "daphne", "-b", "{host}", "-p", "{port}", "{app}"], root_path),
     ]
     return {target.name: target for target in targets}

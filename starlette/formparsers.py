@@ -8,6 +8,8 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from enum import Enum
+from itertools import groupby
+from operator import itemgetter
 from tempfile import SpooledTemporaryFile
 from types import ModuleType
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -39,6 +41,10 @@ if TYPE_CHECKING:
     from python_multipart.exceptions import FormParserError as _FormParserError
 else:
     multipart, _FormParserError = _import_multipart()
+
+
+# How much file data `MultiPartParser` gathers before writing it (see `_flush_files`).
+_FILE_WRITE_SIZE = 256 * 1024
 
 
 class FormMessage(Enum):
@@ -78,6 +84,18 @@ def _user_safe_decode(src: bytes | bytearray, codec: str) -> str:
         return src.decode(codec)
     except (UnicodeError, LookupError):
         return src.decode("latin-1")
+
+
+_ASCII = bytes(range(128))
+
+
+def _is_ascii_compatible(codec: str) -> bool:
+    """Whether `codec` reads ASCII bytes as ASCII. Form data is always sent in such a charset
+    (HTML sends UTF-8 for UTF-16, and never UTF-7): a claim of another one is ignored."""
+    try:
+        return _ASCII.decode(codec) == _ASCII.decode("ascii")
+    except UnicodeError:
+        return False
 
 
 def _decode_urlencoded(raw: bytes) -> str:
@@ -246,8 +264,9 @@ class MultiPartParser:
         self._header_name = bytearray()
         self._header_value = bytearray()
         self._current_part = MultipartPart()
-        # File data seen during one `write()` of the synchronous parser, written afterwards.
+        # File data seen by the synchronous parser, written afterwards (see `_flush_files`).
         self._file_data: list[tuple[UploadFile, bytes]] = []
+        self._file_data_size = 0
         self._files_done: list[UploadFile] = []
         self._files: list[UploadFile] = []
 
@@ -264,6 +283,7 @@ class MultiPartParser:
             part.data += data[start:end]
         else:
             self._file_data.append((part.file, data[start:end]))
+            self._file_data_size += end - start
 
     def on_part_end(self) -> None:
         """The current part is complete: add it to the form."""
@@ -337,7 +357,7 @@ class MultiPartParser:
 
     def _use_charset(self, charset: str) -> None:
         codec = _lookup_charset(charset.strip())
-        if codec is not None:
+        if codec is not None and _is_ascii_compatible(codec):
             self._charset = codec
 
     async def parse(self) -> FormData:
@@ -377,7 +397,8 @@ class MultiPartParser:
                         if chunk:
                             received = True
                             parser.write(chunk)
-                            await self._flush_files()
+                            if self._files_done or self._file_data_size >= _FILE_WRITE_SIZE:
+                                await self._flush_files()
                 parser.finalize()
                 await self._flush_files()
             except _FormParserError as exc:
@@ -391,10 +412,16 @@ class MultiPartParser:
         return FormData(self.items)
 
     async def _flush_files(self) -> None:
+        # Theory of operation: the parser's callbacks are synchronous, so file data is written
+        # once a chunk has been parsed. Writing to a file that has rolled over to disk is a hop
+        # to a worker thread (the event loop must not wait for the disk), which costs far more
+        # than the copy: small chunks are therefore gathered, and written once
+        # `_FILE_WRITE_SIZE` bytes are pending, a part ends or the body ends.
         if self._file_data:
-            for upload, data in self._file_data:
-                await upload.write(data)
+            for upload, pieces in groupby(self._file_data, key=itemgetter(0)):
+                await upload.write(b"".join(piece for _, piece in pieces))
             self._file_data.clear()
+            self._file_data_size = 0
         if self._files_done:
             for upload in self._files_done:
                 await upload.seek(0)

@@ -17,11 +17,11 @@ from unittest import mock
 from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, event, given, settings, strategies as st
 
 from starlette import formparsers
 from starlette.applications import Starlette
-from starlette.datastructures import UploadFile
+from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import FormParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -131,8 +131,8 @@ def urlencoded_forms(draw: st.DrawFn) -> tuple[list[tuple[str, str]], list[bytes
 @given(form=urlencoded_forms())
 async def test_urlencoded_forms_round_trip_however_chunked(form: tuple[list[tuple[str, str]], list[bytes]]) -> None:
     items, chunks = form
-    form = await FormParser(formparsers.Headers(), _stream(chunks)).parse()
-    assert form.multi_items() == items
+    parsed = await FormParser(Headers(), _stream(chunks)).parse()
+    assert parsed.multi_items() == items
     status, response = await post("application/x-www-form-urlencoded", chunks)
     assert status == 200
     assert json.loads(response) == [list(item) for item in items]
@@ -176,7 +176,7 @@ def multipart_forms(draw: st.DrawFn) -> tuple[str, list[bytes], Report]:
             disposition = b"form-data; name=" + name.encode()
         else:
             disposition = b"form-data; name=" + _quoted(name)
-        headers = [(b"content-disposition", None)]
+        headers: list[tuple[bytes, bytes]] = [(b"content-disposition", b"")]
         if filename is not None:
             windows_path = filename[1:3] == ":\\" or filename[:2] == "\\\\"
             if not windows_path and draw(st.booleans()):
@@ -307,12 +307,13 @@ def garbage_requests(draw: st.DrawFn) -> tuple[str | None, list[bytes], bytes]:
     chunks and a query string of limits for the endpoint."""
     content_type, chunks, _ = draw(multipart_forms())
     body = b"".join(chunks)
-    kind = draw(st.sampled_from(["mutilated", "random", "other-boundary"]))
+    # Unchanged bodies are kept too: under the small limits drawn below, they may be too big.
+    kind = draw(st.sampled_from(["mutilated", "random", "other-boundary", "unchanged", "unchanged"]))
     if kind == "mutilated":
         body = draw(mutilated(body))
     elif kind == "random":
         body = draw(st.binary(max_size=200))
-    else:
+    elif kind == "other-boundary":
         content_type = draw(
             st.sampled_from(
                 [
@@ -337,7 +338,7 @@ def garbage_requests(draw: st.DrawFn) -> tuple[str | None, list[bytes], bytes]:
             optional={
                 "max_files": st.integers(0, 3),
                 "max_fields": st.integers(0, 3),
-                "max_part_size": st.integers(0, 64),
+                "max_part_size": st.integers(0, 16),
             },
         )
     )
@@ -353,7 +354,9 @@ async def test_garbage_bodies_never_give_a_server_error(request: tuple[str | Non
         status, response = await post(content_type, chunks, query)
     assert status in (200, 400)
     if status == 400:
-        assert response.decode().startswith(CLEAR_MESSAGES), response
+        reason = next(message for message in CLEAR_MESSAGES if response.decode().startswith(message))
+        event("400: " + reason)
     else:
         assert isinstance(json.loads(response), list)
+        event("200")
     assert all(file.closed for file in files)

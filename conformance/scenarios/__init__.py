@@ -1,5 +1,8 @@
 """The scenarios, one module per area; importing this package registers them all."""
 
+from conformance.scenarios import http_request
 from conformance.scenarios import http_scope
+from conformance.scenarios import lifespan
+from conformance.scenarios import websocket
 
-__all__ = ["http_scope"]
+__all__ = ["http_request", "http_scope", "lifespan", "websocket"]

@@ -92,7 +92,7 @@ class IdentityResponder:
             self.content_type_is_excluded = headers.get("content-type", "").startswith(DEFAULT_EXCLUDED_CONTENT_TYPES)
         elif message_type == "http.response.body":
             if self.content_encoding_set or self.content_type_is_excluded:
-                if True:
+                if not self.started:
                     self.started = True
                     await self.send(self.initial_message)
                 await self.send(message)

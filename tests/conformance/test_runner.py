@@ -31,6 +31,7 @@ from conformance.waivers import find_waiver
 from tests.conformance.apps import hello
 
 HELLO = "tests.conformance.apps:hello"
+UVICORN = f"{sys.executable} -m uvicorn --host {{host}} --port {{port}} {{app}}"
 
 
 def _passes(s: Session) -> None:
@@ -270,3 +271,34 @@ def test_write_junit(tmp_path: Path) -> None:
     assert skipped is not None and skipped.get("message") == "no sockets [observed: x]"
     empty_failure = suites[1].findall("testcase")[1].find("failure")
     assert empty_failure is not None and empty_failure.get("message") == ""
+
+
+def _needs_a_socket(s: Session) -> None:
+    s.raw(s.request_head("GET", "/"))
+
+
+def _needs_a_root_path(s: Session) -> None:
+    with s.serve(HELLO, root_path="/api") as endpoint, endpoint.http_client({}) as client:
+        expect_equal("body", client.get("/api/").text, "hello")
+
+
+def test_what_a_target_cannot_do_is_waived_with_the_reason() -> None:
+    target = InProcessTarget()
+    with target.serve(HELLO) as endpoint:
+        result = run_scenario(make("t.raw.a", _needs_a_socket), target, endpoint)
+    assert (result.outcome, result.detail) == (
+        "waived",
+        "testclient cannot run this scenario: the in-process TestClient has no socket",
+    )
+    custom = CommandTarget("custom", "server {app} {port}")
+    result = run_scenario(make("t.root.a", _needs_a_root_path, dedicated=True), custom, None)
+    assert result.outcome == "waived"
+    assert result.detail == (
+        "custom cannot run this scenario: custom has no way to be given a root_path (see CommandTarget.root_path_args)"
+    )
+
+
+def test_root_path_is_given_to_servers_that_take_one() -> None:
+    for target in (InProcessTarget(), CommandTarget("uvicorn", UVICORN, ["--root-path", "{root_path}"])):
+        result = run_scenario(make("t.root.a", _needs_a_root_path, dedicated=True), target, None)
+        assert (result.outcome, result.detail) == ("passed", "")
