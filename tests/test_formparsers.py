@@ -149,6 +149,13 @@ async def test_form_parser_subclass_callbacks_are_called() -> None:
 
 
 @pytest.mark.anyio
+async def test_form_parser_subclass_callbacks_skip_empty_fields() -> None:
+    parser = RecordingFormParser(Headers(), stream_of(b"&a&&b=1&&", b"&&c&"))
+    assert (await parser.parse()).multi_items() == [("a", ""), ("b", "1"), ("c", "")]
+    assert parser.names == [b"a", b"b", b"c"]
+
+
+@pytest.mark.anyio
 @settings(max_examples=30)
 @given(body=_URLENCODED, cuts=st.lists(st.integers(0, 40), max_size=6))
 async def test_form_parser_callbacks_give_the_same_result(body: bytes, cuts: list[int]) -> None:
@@ -373,6 +380,32 @@ async def test_multipart_large_file_is_spooled_to_disk() -> None:
     assert await upload_file.read() == content
     await form.close()
     assert upload_file.file.closed
+
+
+@pytest.mark.anyio
+async def test_multipart_file_data_is_written_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each write to a file on disk is a hop to a worker thread: small chunks are gathered into
+    # writes of at least 256 KiB (but a part that ends is written at once).
+    writes: list[tuple[int, int]] = []
+
+    class CountingFile(tempfile.SpooledTemporaryFile[bytes]):
+        def write(self, s: Any) -> int:
+            writes.append((id(self), len(s)))
+            return super().write(s)
+
+    monkeypatch.setattr(formparsers, "SpooledTemporaryFile", CountingFile)
+    content = bytes(range(256)) * 4096
+    body = multipart_body(upload("f", "a.bin", content), upload("g", "b.bin", b"small"), upload("h", "c", b"x"))
+    form = await parse_multipart(split_at(body, range(0, len(body), 4096)))
+    f, g, h = form["f"], form["g"], form["h"]
+    assert isinstance(f, UploadFile) and isinstance(g, UploadFile) and isinstance(h, UploadFile)
+    assert (await f.read(), await g.read(), await h.read()) == (content, b"small", b"x")
+    big = [size for file_id, size in writes if file_id == id(f.file)]
+    assert sum(big) == len(content)
+    assert len(big) <= 5
+    assert min(big[:-1]) >= 256 * 1024
+    assert writes[-2:] == [(id(g.file), 5), (id(h.file), 1)]
+    await form.close()
 
 
 @pytest.mark.anyio

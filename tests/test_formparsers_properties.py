@@ -127,7 +127,7 @@ def urlencoded_forms(draw: st.DrawFn) -> tuple[list[tuple[str, str]], list[bytes
 
 
 @pytest.mark.anyio
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(form=urlencoded_forms())
 async def test_urlencoded_forms_round_trip_however_chunked(form: tuple[list[tuple[str, str]], list[bytes]]) -> None:
     items, chunks = form
@@ -212,7 +212,7 @@ def multipart_forms(draw: st.DrawFn) -> tuple[str, list[bytes], Report]:
 
 
 @pytest.mark.anyio
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(form=multipart_forms())
 async def test_multipart_forms_round_trip_however_chunked(form: tuple[str, list[bytes], Report]) -> None:
     content_type, chunks, expected = form
@@ -223,7 +223,7 @@ async def test_multipart_forms_round_trip_however_chunked(form: tuple[str, list[
 
 
 @pytest.mark.anyio
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(form=multipart_forms(), spool_max_size=st.integers(1, 64))
 async def test_multipart_files_spooled_to_disk_round_trip(
     form: tuple[str, list[bytes], Report], spool_max_size: int
@@ -235,8 +235,6 @@ async def test_multipart_files_spooled_to_disk_round_trip(
     assert all(file.closed for file in files)
 
 
-@pytest.mark.anyio
-@settings(max_examples=100, deadline=None)
 @st.composite
 def charset_forms(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], list[bytes]]:
     """A form whose first field is `_charset_`: the charset, the fields after it, the chunks."""
@@ -253,7 +251,7 @@ def charset_forms(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], list[byt
 
 
 @pytest.mark.anyio
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(form=charset_forms())
 async def test_multipart_charset_field_decodes_the_following_fields(
     form: tuple[str, list[tuple[str, str]], list[bytes]],
@@ -346,7 +344,7 @@ def garbage_requests(draw: st.DrawFn) -> tuple[str | None, list[bytes], bytes]:
 
 
 @pytest.mark.anyio
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=garbage_requests())
 async def test_garbage_bodies_never_give_a_server_error(request: tuple[str | None, list[bytes], bytes]) -> None:
     content_type, chunks, query = request

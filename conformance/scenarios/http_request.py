@@ -32,7 +32,6 @@ from conformance._session import SCENARIO_HEADER, TIMEOUT, read_until_closed
 from conformance.scenarios._helpers import read_body, send_json, send_response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_NO_SOCKET = "the in-process TestClient has no socket, so it cannot send raw bytes"
 #: How long an app waits for an event that should come (a disconnect, a posted value).
 _WAIT = 5.0
 _LARGE = 8 * 1024 * 1024
@@ -253,7 +252,7 @@ def _empty_post(s: Session) -> None:
     _expect_summary(response.json(), b"")
 
 
-@scenario("http.request.empty.chunked", app=_summary_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.request.empty.chunked", app=_summary_app)
 def _empty_chunked(s: Session) -> None:
     """A chunked request made of the last chunk only ("0") delivers an empty body, complete."""
     head = s.request_head("POST", "/", [("Transfer-Encoding", "chunked"), ("Connection", "close")])
@@ -287,7 +286,7 @@ def _body_types(s: Session) -> None:
     expect_equal("(body type, more_body type) of the messages", {(m[3], m[4]) for m in messages}, {("bytes", "bool")})
 
 
-@scenario("http.request.body.http10", app=_echo_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.request.body.http10", app=_echo_app)
 def _body_http10(s: Session) -> None:
     """An HTTP/1.0 request with a Content-Length body delivers that body."""
     body = b"a body sent over HTTP/1.0"
@@ -296,7 +295,7 @@ def _body_http10(s: Session) -> None:
     expect_equal("responses", responses, [(200, body)])
 
 
-@scenario("http.request.body.slow_client", app=_summary_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.request.body.slow_client", app=_summary_app)
 def _body_slow_client(s: Session) -> None:
     """A body sent in pieces with pauses between them arrives whole, complete only at the end."""
     pieces = [b"first piece|", b"second piece|", b"third piece"]
@@ -322,10 +321,9 @@ def _body_chunked(s: Session) -> None:
     _expect_summary(response.json(), b"".join(pieces))
 
 
-@scenario("http.request.body.chunked_raw", app=_summary_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.request.body.chunked_raw", app=_summary_app)
 def _body_chunked_raw(s: Session) -> None:
-    """Raw chunked framing with chunk extensions, upper- and lowercase hex sizes and trailers:
-    the app gets only the chunks' data."""
+    """Raw chunked framing (extensions, hex sizes in both cases, trailers) yields just the data."""
     head = s.request_head("POST", "/", [("Transfer-Encoding", "chunked"), ("Connection", "close")])
     chunked = (
         b"5;name=value\r\nhello\r\n"
@@ -338,7 +336,7 @@ def _body_chunked_raw(s: Session) -> None:
     _expect_summary(json.loads(response[1]), b"hello0123456789abcdefghijklmnopqrstuvwxyz")
 
 
-@scenario("http.request.body.chunked_many", app=_summary_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.request.body.chunked_many", app=_summary_app)
 def _body_chunked_many(s: Session) -> None:
     """Three hundred one-byte chunks, sent as one write, concatenate to the body."""
     body = bytes(i % 251 for i in range(300))
@@ -370,8 +368,10 @@ def _body_large_chunked(s: Session) -> None:
 
 @scenario("http.request.more_body.semantics", app=_summary_app)
 def _more_body(s: Session) -> None:
-    """Over a 1 MiB body, every http.request but the last has more_body True, the last False,
-    and the bodies concatenate to what was sent (however the server splits it)."""
+    """Every http.request but the last has more_body True, the last False (over a 1 MiB body).
+
+    The bodies concatenate to what was sent, however the server splits them.
+    """
     body = os.urandom(1024 * 1024)
     messages = s.http.post("/", content=body).json()["messages"]
     expect_equal("types", {m[0] for m in messages}, {"http.request"})
@@ -382,10 +382,13 @@ def _more_body(s: Session) -> None:
 # --- Expect: 100-continue ---------------------------------------------------------------------
 
 
-@scenario("http.request.expect_continue", app=_summary_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.request.expect_continue", app=_summary_app)
 def _expect_continue(s: Session) -> None:
-    """With "Expect: 100-continue" the client sends only the head; the server answers 100 Continue
-    (RFC 9110: it must not wait for the content), then the 1 MiB body reaches the app whole."""
+    """ "Expect: 100-continue": the server answers 100 Continue, then the 1 MiB body arrives whole.
+
+    The client sends only the head and waits (RFC 9110: the server must not wait for the content
+    before sending 100); the body follows once the interim response came.
+    """
     body = os.urandom(1024 * 1024)
     sock = s.connect()
     sock.settimeout(2.0)
@@ -410,7 +413,7 @@ def _expect_continue_eager(s: Session) -> None:
 # --- Several requests on one connection -------------------------------------------------------
 
 
-@scenario("http.request.keepalive.bodies", app=_echo_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.request.keepalive.bodies", app=_echo_app)
 def _keepalive_bodies(s: Session) -> None:
     """Two requests on one kept-alive connection each reach the app with their own body."""
     sock = s.connect()
@@ -422,10 +425,12 @@ def _keepalive_bodies(s: Session) -> None:
     expect_equal("second response", reader.read_response(), (200, second))
 
 
-@scenario("http.request.keepalive.chunked_then_length", app=_echo_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.request.keepalive.chunked_then_length", app=_echo_app)
 def _keepalive_chunked(s: Session) -> None:
-    """A chunked request (with a trailer) followed by a Content-Length one on the same
-    connection: the chunked framing ends where it should, both bodies arrive intact."""
+    """A chunked request, then a Content-Length one on the same connection: both bodies intact.
+
+    The chunked framing (with a trailer) must end exactly where it should.
+    """
     sock = s.connect()
     reader = _Reader(sock)
     sock.sendall(s.request_head("POST", "/", [("Transfer-Encoding", "chunked")]) + b"3\r\nabc\r\n0\r\nT: 1\r\n\r\n")
@@ -434,10 +439,12 @@ def _keepalive_chunked(s: Session) -> None:
     expect_equal("second response", reader.read_response(), (200, b"xyz"))
 
 
-@scenario("http.request.keepalive.unread_body", app=_unread_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.request.keepalive.unread_body", app=_unread_app)
 def _keepalive_unread(s: Session) -> None:
-    """When the app answers without reading the body, the unread body is never taken for the next
-    request: the next request on the connection is answered normally, or the server closed it."""
+    """A body the app did not read is never taken for the next request on the connection.
+
+    The next request is answered normally, or the server closed the connection (both allowed).
+    """
     sock = s.connect()
     reader = _Reader(sock)
     body = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -449,10 +456,12 @@ def _keepalive_unread(s: Session) -> None:
     expect(rest in ([], [(200, b"unread n=2")]), f"after an unread body, expected one 200 or none, got {rest}")
 
 
-@scenario("http.request.keepalive.pipelined", app=_echo_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.request.keepalive.pipelined", app=_echo_app)
 def _keepalive_pipelined(s: Session) -> None:
-    """Two requests sent in one write (pipelining, optional for servers): the first is answered
-    with its body; the second, if answered, after it and with its own body."""
+    """Two pipelined requests: answered in order with their own bodies (the second optionally).
+
+    Pipelining support is optional for servers: answering the first and closing is allowed.
+    """
     request = _post_head(s, "/", 5) + b"first" + _post_head(s, "/", 6, ("Connection", "close")) + b"second"
     responses = _responses(s.raw(request, shutdown=False))
     expect(
@@ -468,14 +477,15 @@ def _keepalive_pipelined(s: Session) -> None:
     "http.request.disconnect.mid_body",
     app=_reporting(_abort_app),
     waivers={
-        "testclient": _NO_SOCKET,
         "daphne": "daphne starts the app only once twisted has received the whole body (WebRequest.process),"
         " so the app of an aborted upload is never called",
     },
 )
 def _disconnect_mid_body(s: Session) -> None:
-    """A client that promises 1000 bytes, sends 10 and closes: the app sees http.disconnect, and
-    never a complete (more_body False) http.request for the truncated body."""
+    """A client closing mid-body: the app gets http.disconnect, never a "complete" truncated body.
+
+    The client promises 1000 bytes, sends 10 and closes: no http.request may say more_body False.
+    """
     key = uuid.uuid4().hex
     sock = s.connect()
     sock.sendall(_post_head(s, f"/?key={key}", 1000) + b"0123456789")
@@ -492,10 +502,12 @@ def _disconnect_mid_body(s: Session) -> None:
     expect(sum(m[1] for m in requests) <= 10, f"more body than was sent: {messages}")
 
 
-@scenario("http.request.disconnect.long_poll", app=_reporting(_long_poll_app), waivers={"testclient": _NO_SOCKET})
+@scenario("http.request.disconnect.long_poll", app=_reporting(_long_poll_app))
 def _disconnect_long_poll(s: Session) -> None:
-    """An app waiting in receive() after the whole body (no response yet) gets http.disconnect
-    when the client goes away, and not before."""
+    """An app waiting in receive() (body read, no response yet) gets http.disconnect on close.
+
+    And not before: the client announces (by another request) that it is about to close.
+    """
     key = uuid.uuid4().hex
     sock = s.connect()
     sock.sendall(s.request_head("GET", f"/?key={key}"))
@@ -509,8 +521,7 @@ def _disconnect_long_poll(s: Session) -> None:
 
 @scenario("http.request.disconnect.after_response", app=_reporting(_after_response_app))
 def _disconnect_after_response(s: Session) -> None:
-    """receive() after the response was sent (connection closed after it) returns
-    http.disconnect, never another http.request."""
+    """receive() after the response (Connection: close) returns http.disconnect."""
     key = uuid.uuid4().hex
     response = s.http.get("/", params={"key": key}, headers={"Connection": "close"})
     expect_equal("response", (response.status_code, response.content), (200, b"done"))
@@ -519,14 +530,13 @@ def _disconnect_after_response(s: Session) -> None:
     expect_equal("message type", message[0], "http.disconnect")
 
 
-@scenario(
-    "http.request.disconnect.after_response_client_closed",
-    app=_reporting(_after_response_app),
-    waivers={"testclient": _NO_SOCKET},
-)
+@scenario("http.request.disconnect.after_response_client_closed", app=_reporting(_after_response_app))
 def _disconnect_after_response_client_closed(s: Session) -> None:
-    """A client reads the response on a kept-alive connection and closes it: receive() after the
-    response returns http.disconnect (at once, or when the close is seen)."""
+    """receive() after the response returns http.disconnect when the client closes the socket.
+
+    The connection is kept alive until the client, having read the response, closes it; the
+    message may come at once (the response was sent) or when the close is seen.
+    """
     key = uuid.uuid4().hex
     sock = s.connect()
     sock.sendall(s.request_head("GET", f"/?key={key}"))
@@ -539,8 +549,11 @@ def _disconnect_after_response_client_closed(s: Session) -> None:
 
 @scenario("http.request.disconnect.after_response_keepalive", app=_reporting(_after_response_app))
 def _disconnect_after_response_keepalive(s: Session) -> None:
-    """receive() after the response was sent returns http.disconnect even while the client keeps
-    the connection open for further requests (the spec: "after a response has been sent")."""
+    """receive() after the response returns http.disconnect, the connection still kept alive.
+
+    The spec sends http.disconnect "if receive is called after a response has been sent": the
+    client keeping the connection open for further requests does not delay it.
+    """
     key = uuid.uuid4().hex
     response = s.http.get("/", params={"key": key})
     expect_equal("response", (response.status_code, response.content), (200, b"done"))

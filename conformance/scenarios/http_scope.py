@@ -10,7 +10,6 @@ only when present; absent, they take the spec's default.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from conformance import Session, expect, expect_equal, scenario
@@ -18,7 +17,6 @@ from conformance._session import SCENARIO_HEADER, TIMEOUT, read_until_closed
 from conformance.scenarios._helpers import jsonable_scope, read_body, send_json, send_response
 from starlette.types import Receive, Scope, Send
 
-_NO_SOCKET = "the in-process TestClient has no socket, so it cannot send raw bytes"
 _NO_LIFESPAN = "daphne does not implement the lifespan protocol (no 'lifespan' anywhere in its source), so no state"
 _LEAK = "conformance_leak"
 
@@ -132,7 +130,7 @@ def _http_version_11(s: Session) -> None:
     expect_equal("http_version", _scope(s)["http_version"], "1.1")
 
 
-@scenario("http.scope.http_version.http10", app=_scope_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.scope.http_version.http10", app=_scope_app)
 def _http_version_10(s: Session) -> None:
     """An HTTP/1.0 request (raw bytes) has http_version "1.0"."""
     request = f"GET /ten HTTP/1.0\r\nHost: 127.0.0.1\r\n{SCENARIO_HEADER}: {s.scenario_id}\r\n\r\n".encode()
@@ -144,14 +142,17 @@ def _http_version_10(s: Session) -> None:
 # --- method -----------------------------------------------------------------------------------
 
 
-@scenario("http.scope.method.standard", app=_scope_app)
-def _method_standard(s: Session) -> None:
-    """The method is the uppercase name sent, for every standard method with a response body."""
+@scenario("http.scope.method", app=_scope_app)
+def _method(s: Session) -> None:
+    """The method is uppercased, as sent.
+
+    Every standard method with a response body: GET, POST, PUT, PATCH, DELETE, OPTIONS.
+    """
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
         expect_equal(f"method of a {method} request", s.http.request(method, "/").json()["method"], method)
 
 
-@scenario("http.scope.method.head", app=_scope_app)
+@scenario("http.scope.head_request", app=_scope_app)
 def _method_head(s: Session) -> None:
     """A HEAD request reaches the app with method "HEAD" (not rewritten to GET)."""
     response = s.http.head("/")
@@ -159,7 +160,7 @@ def _method_head(s: Session) -> None:
     expect_equal("method the app saw (x-scope-method)", response.headers.get("x-scope-method"), "HEAD")
 
 
-@scenario("http.scope.method.extension", app=_scope_app)
+@scenario("http.scope.extension_methods", app=_scope_app)
 def _method_extension(s: Session) -> None:
     """Extension methods (WebDAV's PROPFIND, PURGE, an unregistered token) reach the app as sent."""
     for method in ("PROPFIND", "PURGE", "CONFORMANCE-CHECK"):
@@ -216,10 +217,12 @@ def _path_decoded_once(s: Session) -> None:
     expect_equal("path", _scope(s, "/100%25/a%2541")["path"], "/100%/a%41")
 
 
-@scenario("http.scope.path.not_normalised", app=_scope_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.scope.path.not_normalised", app=_scope_app)
 def _path_not_normalised(s: Session) -> None:
-    """The server hands over the request target's path as sent (raw bytes): no merging of "//",
-    no removal of "." or ".." segments (what they mean is the application's business)."""
+    """path is not normalised: "//", "." and ".." segments stay as sent (raw request).
+
+    What they mean is the application's business, not the server's.
+    """
     data = _raw_scope(s, s.request_head("GET", "/a//b/./c/../d", [("Connection", "close")]))
     expect_equal("path", data["path"], "/a//b/./c/../d")
     expect_equal("raw_path", data.get("raw_path") or "/a//b/./c/../d", "/a//b/./c/../d")
@@ -345,7 +348,7 @@ def _headers_duplicates(s: Session) -> None:
     expect_equal("x-b values", _header_values(data, "x-b"), ["b"])
 
 
-@scenario("http.scope.headers.duplicates_raw", app=_scope_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.scope.headers.duplicates_raw", app=_scope_app)
 def _headers_duplicates_raw(s: Session) -> None:
     """The same with raw bytes: three X-A values around an X-B keep their order, none merged."""
     headers = [("X-A", "1"), ("X-B", "b"), ("X-A", "2"), ("X-A", "3, 4"), ("Connection", "close")]
@@ -379,7 +382,7 @@ def _client(s: Session) -> None:
     expect(_scope(s)["_nested"]["client"] in ([], ["str", "int"]), "client should be None or [str, int]")
 
 
-@scenario("http.scope.client.socket", app=_scope_app, waivers={"testclient": _NO_SOCKET})
+@scenario("http.scope.client.socket", app=_scope_app)
 def _client_socket(s: Session) -> None:
     """client, when present, is the address and port of the connection the request came on."""
     sock = s.connect()
@@ -422,10 +425,11 @@ def _extensions(s: Session) -> None:
 
 @scenario("http.scope.fresh_copy", app=_mutating_app)
 def _fresh_copy(s: Session) -> None:
-    """Each request gets its own scope: keys an app adds to the scope, asgi, state, extensions or
-    headers of one request are not seen by the next."""
-    marker = uuid.uuid4().hex
-    first = s.http.get("/", params={"n": marker})
-    second = s.http.get("/", params={"n": marker})
+    """Each request gets its own scope: what one request's app adds is not seen by the next.
+
+    Markers go into the scope, scope["asgi"], scope["state"], scope["extensions"] and the headers.
+    """
+    first = s.http.get("/")
+    second = s.http.get("/")
     expect_equal("markers seen by a first request", first.json(), [])
     expect_equal("markers left by the first request seen by the second", second.json(), [])

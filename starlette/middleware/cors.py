@@ -43,6 +43,8 @@ class CORSMiddleware:
     `allow_origins`, `allow_methods` and `allow_headers` accept `"*"` to allow anything;
     `allow_origin_regex` is matched against the whole origin. The safelisted request headers
     (`Accept`, `Accept-Language`, `Content-Language`, `Content-Type`) are always allowed.
+    `allow_private_network` answers Private Network Access preflights
+    (`Access-Control-Request-Private-Network: true`) with `Access-Control-Allow-Private-Network: true`.
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class CORSMiddleware:
         allow_origin_regex: str | None = None,
         expose_headers: Sequence[str] = (),
         max_age: int = 600,
+        allow_private_network: bool = False,
     ) -> None:
         if "*" in allow_methods:
             allow_methods = ALL_METHODS
@@ -90,6 +93,7 @@ class CORSMiddleware:
             preflight_headers["Access-Control-Allow-Credentials"] = "true"
 
         self.app = app
+        self.allow_private_network = allow_private_network
         self.allow_origins = allow_origins
         self.allow_methods = allow_methods
         self.allow_headers: list[str] = [h.lower() for h in allow_headers]
@@ -167,6 +171,12 @@ class CORSMiddleware:
 
         if failures:
             return PlainTextResponse("Disallowed CORS " + ", ".join(failures), status_code=400, headers=headers)
+        if (
+            self.allow_private_network
+            and request_headers.get("access-control-request-private-network", "").lower() == "true"
+        ):
+            # Private Network Access: a public page may reach this (private) server.
+            headers["Access-Control-Allow-Private-Network"] = "true"
         return PlainTextResponse("OK", status_code=200, headers=headers)
 
     async def simple_response(self, scope: Scope, receive: Receive, send: Send, request_headers: Headers) -> None:

@@ -589,15 +589,33 @@ def test_preflight_content_type_and_length(test_client_factory: TestClientFactor
     assert response.headers["content-length"] == str(len("Disallowed CORS method"))
 
 
-def test_private_network_access_is_not_part_of_0_50(test_client_factory: TestClientFactory) -> None:
-    # `allow_private_network` came after 0.50: the constructor has no such parameter and a
-    # private network preflight is answered like any other, without the PNA header.
-    assert "allow_private_network" not in inspect.signature(CORSMiddleware).parameters
+def test_private_network_access_is_refused_by_default(test_client_factory: TestClientFactory) -> None:
+    # The default keeps 0.50's behaviour: the request header is ignored, no PNA header is sent
+    # (so a browser enforcing Private Network Access blocks the request).
+    assert inspect.signature(CORSMiddleware).parameters["allow_private_network"].default is False
     client = test_client_factory(make_app(allow_origins=["*"]))
     headers = preflight() | {"Access-Control-Request-Private-Network": "true"}
     response = client.options("/", headers=headers)
     assert response.status_code == 200
     assert "access-control-allow-private-network" not in response.headers
+
+
+@pytest.mark.parametrize("requested", ["true", "TRUE"])
+def test_allow_private_network(test_client_factory: TestClientFactory, requested: str) -> None:
+    client = test_client_factory(make_app(allow_origins=["https://a.org"], allow_private_network=True))
+    headers = preflight("https://a.org") | {"Access-Control-Request-Private-Network": requested}
+    response = client.options("/", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-private-network"] == "true"
+    assert response.headers["access-control-allow-origin"] == "https://a.org"
+    # Only when the preflight asks for it, and never on simple responses.
+    assert "access-control-allow-private-network" not in client.options("/", headers=preflight("https://a.org")).headers
+    simple = client.get("/", headers={"Origin": "https://a.org", "Access-Control-Request-Private-Network": "true"})
+    assert "access-control-allow-private-network" not in simple.headers
+    # A refused preflight does not grant it either.
+    refused = client.options("/", headers=headers | {"Origin": "https://evil.org"})
+    assert refused.status_code == 400
+    assert "access-control-allow-private-network" not in refused.headers
 
 
 @pytest.mark.parametrize("max_age", [0, 1, 86400])
