@@ -209,7 +209,8 @@ class _TestClientTransport(httpx.BaseTransport):
             portal.call(exchange.run)
 
         if exchange.status_code is None:
-            if exchange.app_raised:
+            # Like a server: no response at all is a 500, unless the test asked to be told.
+            if exchange.app_raised or not self.raise_server_exceptions:
                 return httpx.Response(500, request=request)
             raise AssertionError("TestClient did not receive any response.")
 

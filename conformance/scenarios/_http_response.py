@@ -253,10 +253,12 @@ class Reader:
         while (line := self._until(b"\r\n")) is not None:
             size = int(line.split(b";")[0].strip(), 16)
             if size == 0:
-                trailers = self._until(b"\r\n\r\n") if not self.buffer.startswith(b"\r\n") else b""
-                self.buffer = self.buffer.removeprefix(b"\r\n") if trailers == b"" else self.buffer
-                response.trailers = _fields([t for t in (trailers or b"").split(b"\r\n") if t])
-                response.complete = trailers is not None
+                # The last chunk: trailer field lines, then the empty line ending the message.
+                fields: list[bytes] = []
+                while field := self._until(b"\r\n"):
+                    fields.append(field)
+                response.trailers = _fields(fields)
+                response.complete = field is not None
                 response.body = b"".join(chunks)
                 return
             data = self._exactly(size + 2)
