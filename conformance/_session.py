@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from conformance._targets import Endpoint, Target
 
 SCENARIO_HEADER = "x-conformance-scenario"
+#: What the shared dispatcher app stores in the lifespan state at startup (conformance.app).
+STATE_KEY = "conformance"
+STATE_VALUE = "lifespan state from the dispatcher"
 TIMEOUT = 10.0
 
 

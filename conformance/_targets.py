@@ -127,7 +127,10 @@ class _TestClientWebSocket(WebSocketClient):
         self._session.send_bytes(data)
 
     def receive(self) -> str | bytes:
-        message = self._session.receive()
+        try:
+            message = self._session.receive()
+        except WebSocketDisconnect as gone:  # the app ended: the TestClient reports its close again
+            raise WebSocketClosed(gone.code, gone.reason or "") from None
         if message["type"] == "websocket.close":
             raise WebSocketClosed(message.get("code", 1000), message.get("reason") or "")
         text: str | None = message.get("text")
@@ -224,6 +227,7 @@ class _ServerEndpoint(Endpoint):
         self.host = host
         self.port = port
         self._log_path = log_path
+        self._final_log: str | None = None
 
     @contextlib.contextmanager
     def http_client(self, headers: Mapping[str, str]) -> Iterator[httpx.Client]:
@@ -258,7 +262,13 @@ class _ServerEndpoint(Endpoint):
             yield sock
 
     def log(self) -> str:
+        if self._final_log is not None:
+            return self._final_log
         return self._log_path.read_text("utf-8", "replace")
+
+    def stopped(self) -> None:
+        """The server exited: keep its log readable after its directory is gone."""
+        self._final_log = self.log()
 
 
 def free_port(host: str = HOST) -> int:
@@ -310,6 +320,7 @@ class CommandTarget(Target):
                 yield endpoint
             finally:
                 self._stop(process)
+                endpoint.stopped()
 
     def _wait_until_listening(
         self, process: subprocess.Popen[bytes], endpoint: _ServerEndpoint, args: list[str]

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import conformance.scenarios  # noqa: F401  (registers every scenario)
 from conformance._model import registry
-from conformance._session import SCENARIO_HEADER
+from conformance._session import SCENARIO_HEADER, STATE_KEY, STATE_VALUE
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-STATE_KEY = "conformance"
-STATE_VALUE = "lifespan state from the dispatcher"
 
 _HEADER = SCENARIO_HEADER.encode("latin-1")
 _APPS: dict[bytes, ASGIApp] = {s.id.encode("latin-1"): s.app for s in registry if s.app is not None}

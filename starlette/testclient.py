@@ -233,30 +233,42 @@ class WebSocketTestSession:
         self.send({"type": "websocket.disconnect", "code": code, "reason": reason or ""})
 
     def receive(self) -> Message:
-        """Wait for the next message sent by the application.
+        """Wait for the next message sent by the application, as the raw ASGI message.
 
-        Raises `WebSocketDisconnect` (with the close code and reason) when the application
-        closed the connection, and re-raises the application's exception if it failed.
+        The application's `websocket.close` message is returned as it is; once the application
+        is gone, `WebSocketDisconnect` (with its close code and reason) is raised, and the
+        application's exception is re-raised if it failed.
         """
         message = self._receive_message()
         if message["type"] == "websocket.close":
             self._close_message = message
+        return message
+
+    def _receive_frame(self) -> Message:
+        message = self.receive()
+        if message["type"] == "websocket.close":
             raise WebSocketDisconnect(message.get("code", 1000), message.get("reason", ""))
         return message
 
     def receive_text(self) -> str:
-        """Wait for a text frame from the application and return its text."""
-        message = self.receive()
+        """Wait for a text frame from the application and return its text.
+
+        Raises `WebSocketDisconnect` when the application closed the connection instead."""
+        message = self._receive_frame()
         return cast(str, message["text"])
 
     def receive_bytes(self) -> bytes:
-        """Wait for a binary frame from the application and return its bytes."""
-        message = self.receive()
+        """Wait for a binary frame from the application and return its bytes.
+
+        Raises `WebSocketDisconnect` when the application closed the connection instead."""
+        message = self._receive_frame()
         return cast(bytes, message["bytes"])
 
     def receive_json(self, mode: Literal["text", "binary"] = "text") -> Any:
-        """Wait for a frame (text, or binary with `mode="binary"`) and decode it as JSON."""
-        message = self.receive()
+        """Wait for a frame (text, or binary with `mode="binary"`) and decode it as JSON.
+
+        Raises `WebSocketDisconnect` when the application closed the connection instead."""
+        message = self._receive_frame()
         if mode == "text":
             return json.loads(message["text"])
         return json.loads(message["bytes"].decode("utf-8"))

@@ -978,6 +978,22 @@ def test_websocket_receive_json_modes(test_client_factory: TestClientFactory) ->
         assert info.value.reason == ""
 
 
+def test_websocket_receive_returns_the_raw_close_message(test_client_factory: TestClientFactory) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": "bye"})
+        await send({"type": "websocket.close", "code": 4000, "reason": "done"})
+
+    with test_client_factory(app).websocket_connect("/") as websocket:
+        assert websocket.receive() == {"type": "websocket.send", "text": "bye"}
+        assert websocket.receive() == {"type": "websocket.close", "code": 4000, "reason": "done"}
+        # The app is gone now: receiving again reports the close.
+        with pytest.raises(WebSocketDisconnect) as info:
+            websocket.receive()
+        assert (info.value.code, info.value.reason) == (4000, "done")
+
+
 def test_websocket_app_close_code_and_reason(test_client_factory: TestClientFactory) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await receive()

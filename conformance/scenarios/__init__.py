@@ -1,10 +1,31 @@
 """The scenarios, one module per area; importing this package registers them all."""
 
-from conformance.scenarios import http_request
-from conformance.scenarios import http_response
-from conformance.scenarios import http_response_errors
-from conformance.scenarios import http_scope
-from conformance.scenarios import lifespan
-from conformance.scenarios import websocket
+from conformance.scenarios import (
+    framework_core,
+    framework_cors,
+    framework_gzip,
+    framework_sessions,
+    http_request,
+    http_response,
+    http_response_errors,
+    http_response_ext,
+    http_response_starlette,
+    http_scope,
+    lifespan,
+    websocket,
+)
 
-__all__ = ["http_request", "http_response", "http_response_errors", "http_scope", "lifespan", "websocket"]
+__all__ = [
+    "framework_core",
+    "framework_cors",
+    "framework_gzip",
+    "framework_sessions",
+    "http_request",
+    "http_response",
+    "http_response_errors",
+    "http_response_ext",
+    "http_response_starlette",
+    "http_scope",
+    "lifespan",
+    "websocket",
+]

@@ -16,9 +16,7 @@ False instead of raising, since several scenarios are about exactly that.
 from __future__ import annotations
 
 import dataclasses
-import json
 import socket
-import time
 from collections.abc import Awaitable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
@@ -67,7 +65,8 @@ def replay(*messages: Message) -> ASGIApp:
 
 def query(scope: Scope, name: str, default: str = "") -> str:
     """The first value of the query parameter ``name``."""
-    return parse_qs(scope["query_string"].decode("latin-1")).get(name, [default])[0]
+    raw: bytes = scope["query_string"]
+    return parse_qs(raw.decode("latin-1")).get(name, [default])[0]
 
 
 async def attempt(action: Awaitable[object]) -> str:
@@ -267,21 +266,3 @@ class Reader:
             chunks.append(data[:size])
         response.complete = False
         response.body = b"".join(chunks) + self.rest()
-
-
-def exchange(s: Session, *requests: bytes) -> tuple[Reader, socket.socket]:
-    """A fresh connection to the server with ``requests`` sent on it; its reader."""
-    sock = s.connect()
-    for request in requests:
-        sock.sendall(request)
-    return Reader(sock), sock
-
-
-def settle(seconds: float = 0.05) -> None:
-    """Give the server a moment (used only where ordering against another connection matters)."""
-    time.sleep(seconds)
-
-
-def as_json(data: bytes) -> Any:
-    """``data`` parsed as JSON."""
-    return json.loads(data)

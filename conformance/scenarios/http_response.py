@@ -139,7 +139,15 @@ def _head_raw(s: Session) -> None:
     expect_equal("statuses", _twice(s, "HEAD"), [200, 200])
 
 
-@scenario("http.response.head.streamed_raw", app=_HEAD_STREAMED, waivers={"testclient": NO_SOCKET})
+@scenario(
+    "http.response.head.streamed_raw",
+    app=_HEAD_STREAMED,
+    waivers={
+        "testclient": NO_SOCKET,
+        "daphne": "daphne writes body messages with http.Request.write(self, ...) (http_protocol.py), bypassing"
+        " the no-op write twisted installs for HEAD: every body message after the first goes on the wire",
+    },
+)
 def _head_streamed(s: Session) -> None:
     """HEAD answered by a streamed body without a length: nothing of it (nor a chunk) on the wire."""
     expect_equal("statuses", _twice(s, "HEAD"), [200, 200])
@@ -307,7 +315,9 @@ def _body_empty_middle_raw(s: Session) -> None:
 
 @scenario(
     "http.response.body.defaults",
-    app=replay(start(200), {"type": "http.response.body", "body": b"x", "more_body": True}, {"type": "http.response.body"}),
+    app=replay(
+        start(200), {"type": "http.response.body", "body": b"x", "more_body": True}, {"type": "http.response.body"}
+    ),
 )
 def _body_defaults(s: Session) -> None:
     """``body`` defaults to b"" and ``more_body`` to False: a bare body message ends the response."""

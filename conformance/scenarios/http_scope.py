@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from conformance import Session, expect, expect_equal, scenario
-from conformance._session import SCENARIO_HEADER, TIMEOUT, read_until_closed
+from conformance._session import SCENARIO_HEADER, STATE_KEY, STATE_VALUE, TIMEOUT, read_until_closed
 from conformance.scenarios._helpers import jsonable_scope, read_body, send_json, send_response
 from starlette.types import Receive, Scope, Send
 
@@ -408,7 +408,6 @@ def _server(s: Session) -> None:
 @scenario("http.scope.state", app=_scope_app, waivers={"daphne": _NO_LIFESPAN})
 def _state(s: Session) -> None:
     """scope["state"] carries what the lifespan startup stored in the lifespan state."""
-    from conformance.app import STATE_KEY, STATE_VALUE  # here: conformance.app imports this module
 
     data = _scope(s)
     expect("state" in data, "the scope has no state: lifespan state does not reach requests")

@@ -25,6 +25,7 @@ from typing import Any
 import anyio
 
 from conformance import ServerStartFailed, Session, expect, expect_equal, scenario
+from conformance._session import STATE_KEY, STATE_VALUE
 from conformance._targets import Endpoint, Target
 from conformance.scenarios._helpers import jsonable_scope, read_body, send_json
 from starlette.applications import Starlette
@@ -282,7 +283,6 @@ async def _state_echo(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def _expect_dispatcher_state(state: Any) -> None:
-    from conformance.app import STATE_KEY, STATE_VALUE  # the dispatcher imports the scenarios
 
     value = state if state is None else state.get(STATE_KEY)
     expect(value in (None, STATE_VALUE), f'scope["state"] should hold what startup stored, got {state!r}')

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 import anyio
 
 from conformance import Session, WebSocketClient, WebSocketClosed, WebSocketRejected, expect, expect_equal, scenario
-from conformance._session import TIMEOUT, read_until_closed
+from conformance._session import STATE_KEY, STATE_VALUE, TIMEOUT, read_until_closed
 from conformance.scenarios._helpers import jsonable_scope, send_json
 from starlette.applications import Starlette
 from starlette.endpoints import WebSocketEndpoint
@@ -30,7 +30,7 @@ from starlette.exceptions import WebSocketException
 from starlette.responses import PlainTextResponse
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 DENIAL = "websocket.http.response"
 #: How long an app waits for the client (and the report request for the app's observation).
@@ -140,8 +140,6 @@ def _closed(ws: WebSocketClient) -> WebSocketClosed | str | bytes:
         return ws.receive()
     except WebSocketClosed as closed:
         return closed
-    except WebSocketDisconnect as disconnect:  # conformance._targets lets the TestClient's own exception through
-        return WebSocketClosed(disconnect.code, disconnect.reason)
 
 
 def _close_of(ws: WebSocketClient) -> tuple[int, str] | str | bytes:
@@ -887,7 +885,6 @@ def _starlette_endpoint_check(s: Session) -> None:
 @scenario("websocket.starlette.lifespan_state", app=_framework)
 def _starlette_state_check(s: Session) -> None:
     """websocket.state carries the lifespan state, when the server provides one."""
-    from conformance.app import STATE_KEY, STATE_VALUE  # the dispatcher imports the scenarios
 
     with s.websocket("/state") as ws:
         state = _json(ws)["state"]

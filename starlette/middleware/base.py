@@ -45,6 +45,7 @@ it runs to completion (its background tasks included) before the middleware call
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, TypeVar
@@ -117,24 +118,22 @@ class _CachedRequest(Request):
         return message
 
 
-class _Exchange:
+class _Exchange(ABC):
     """One request through the middleware: the downstream app's task, the channel its messages
-    come through, and what `call_next` and the body iterator do with them."""
+    come through, and what `call_next` and the body iterator do with them. Subclasses supply
+    the backend-specific parts: starting the app's task, waiting and waking, and `run`."""
 
     __slots__ = (
         "app",
+        "app_done",
         "app_exc",
         "app_exc_raised",
-        "app_done",
         "closed",
         "messages",
         "receive_scopes",
         "request",
         "scope",
         "started",
-        "task",
-        "task_group",
-        "waiter",
     )
 
     def __init__(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
@@ -144,51 +143,56 @@ class _Exchange:
         self.messages: deque[Message] = deque()
         self.app_done = False  # the app has returned: no message will follow those in `messages`
         self.closed = False  # our response is done: the app's sends are dropped, its receives disconnected
-        # The side of the channel that waits (never both: one waits for room, the other for a message).
-        self.waiter: anyio.Event | None = None
         self.receive_scopes: list[anyio.CancelScope] = []
         self.app_exc: Exception | None = None
         self.app_exc_raised = False  # raised by call_next (so not again after the response)
         self.started = False
-        self.task: asyncio.Task[None] | None = None
-        self.task_group: TaskGroup | None = None
+
+    # Backend-specific -----------------------------------------------------------------------
+
+    @abstractmethod
+    async def run(self, dispatch: DispatchFunction, send: Send) -> None:
+        """Call `dispatch`, send its response, and return once the app's task has ended."""
+        ...
+
+    @abstractmethod
+    def start_app(self) -> None:
+        """Start `run_app` in a task of its own."""
+        ...
+
+    @abstractmethod
+    async def wait(self) -> None:
+        """Wait until `wake` is called (by the other side of the channel)."""
+        ...
+
+    @abstractmethod
+    def wake(self) -> None:
+        """Wake the side of the channel that waits, if any. Only one side ever waits: the app
+        for room, or we for a message."""
+        ...
 
     # The channel ----------------------------------------------------------------------------
-
-    async def _wait(self) -> None:
-        event = self.waiter = anyio.Event()
-        try:
-            await event.wait()
-        finally:
-            if self.waiter is event:  # cancelled before being woken
-                self.waiter = None
-
-    def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None:
-            self.waiter = None
-            waiter.set()
 
     async def send_downstream(self, message: Message) -> None:
         """The downstream app's `send`."""
         while len(self.messages) >= _CAPACITY and not self.closed:
-            await self._wait()
+            await self.wait()
         if self.closed:
             # Our response is done and nobody reads any more: drop what follows. Still a
             # checkpoint, so that an app streaming into the void can be cancelled.
             await anyio.lowlevel.checkpoint()
             return
         self.messages.append(message)
-        self._wake()
+        self.wake()
 
     async def next_message(self) -> Message | None:
         """The next message from the downstream app; None once it has returned."""
         while not self.messages:
             if self.app_done:
                 return None
-            await self._wait()
+            await self.wait()
         message = self.messages.popleft()
-        self._wake()
+        self.wake()
         return message
 
     async def receive_downstream(self) -> Message:
@@ -211,7 +215,7 @@ class _Exchange:
         """Our response has been sent: drop the app's further messages, end its receives."""
         self.closed = True
         self.messages.clear()
-        self._wake()
+        self.wake()
         for scope in self.receive_scopes:
             scope.cancel()
 
@@ -224,16 +228,13 @@ class _Exchange:
             self.app_exc = exc
         finally:
             self.app_done = True
-            self._wake()
+            self.wake()
 
     async def call_next(self, request: Request) -> Response:
         if self.started or self.closed:
             raise RuntimeError("call_next() must be called at most once, from dispatch().")
         self.started = True
-        if self.task_group is not None:
-            self.task_group.start_soon(self.run_app)
-        else:
-            self.task = asyncio.get_running_loop().create_task(self.run_app())
+        self.start_app()
 
         message = await self.next_message()
         info: Any = None
@@ -270,8 +271,6 @@ class _Exchange:
             else:
                 raise RuntimeError(f"Unexpected message: {message_type}")
 
-    # The middleware call --------------------------------------------------------------------
-
     async def respond(self, dispatch: DispatchFunction, send: Send) -> None:
         response = await dispatch(self.request, self.call_next)
         if response is None:
@@ -279,7 +278,20 @@ class _Exchange:
         await response(self.scope, self.request.wrapped_receive, send)
         self.finish()
 
-    async def run_on_asyncio(self, dispatch: DispatchFunction, send: Send) -> None:
+
+class _AsyncioExchange(_Exchange):
+    """On asyncio: the app runs in a plain task, the channel waits on plain futures."""
+
+    __slots__ = ("task", "waiter")
+
+    def __init__(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
+        super().__init__(app, scope, receive)
+        self.task: asyncio.Task[None] | None = None
+        self.waiter: asyncio.Future[None] | None = None
+
+    async def run(self, dispatch: DispatchFunction, send: Send) -> None:
+        # What a task group would do: never return before the app's task has ended, cancel it
+        # if we fail (or are cancelled).
         try:
             await self.respond(dispatch, send)
         except BaseException:
@@ -292,11 +304,24 @@ class _Exchange:
         if task is not None and not task.done():
             await _join(task)
 
-    async def run_in_task_group(self, dispatch: DispatchFunction, send: Send) -> None:
-        with collapse_excgroups():
-            async with anyio.create_task_group() as task_group:
-                self.task_group = task_group
-                await self.respond(dispatch, send)
+    def start_app(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self.run_app())
+
+    async def wait(self) -> None:
+        waiter = self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            if self.waiter is waiter:  # cancelled before being woken
+                self.waiter = None
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            # A waiter cancelled a moment ago is done, though its task has not run yet.
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 async def _join(task: asyncio.Task[None]) -> None:
@@ -311,6 +336,42 @@ async def _join(task: asyncio.Task[None]) -> None:
             task.cancel()
     if cancelled is not None:
         raise cancelled
+
+
+class _TaskGroupExchange(_Exchange):
+    """On other backends (trio): the app runs in an anyio task group, the channel waits on
+    anyio events."""
+
+    __slots__ = ("task_group", "waiter")
+
+    def __init__(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
+        super().__init__(app, scope, receive)
+        self.task_group: TaskGroup | None = None
+        self.waiter: anyio.Event | None = None
+
+    async def run(self, dispatch: DispatchFunction, send: Send) -> None:
+        with collapse_excgroups():
+            async with anyio.create_task_group() as task_group:
+                self.task_group = task_group
+                await self.respond(dispatch, send)
+
+    def start_app(self) -> None:
+        assert self.task_group is not None
+        self.task_group.start_soon(self.run_app)
+
+    async def wait(self) -> None:
+        waiter = self.waiter = anyio.Event()
+        try:
+            await waiter.wait()
+        finally:
+            if self.waiter is waiter:  # cancelled before being woken
+                self.waiter = None
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            waiter.set()
 
 
 class BaseHTTPMiddleware:
@@ -340,11 +401,8 @@ class BaseHTTPMiddleware:
             await self.app(scope, receive, send)
             return
 
-        exchange = _Exchange(self.app, scope, receive)
-        if _on_asyncio():
-            await exchange.run_on_asyncio(self.dispatch_func, send)
-        else:
-            await exchange.run_in_task_group(self.dispatch_func, send)
+        exchange = (_AsyncioExchange if _on_asyncio() else _TaskGroupExchange)(self.app, scope, receive)
+        await exchange.run(self.dispatch_func, send)
         if exchange.app_exc is not None and not exchange.app_exc_raised:
             raise exchange.app_exc
 
@@ -370,7 +428,10 @@ class _StreamingResponse(Response):
         self.status_code = status_code
         self.media_type = media_type
         self.background = None
-        self.init_headers(headers)
+        if headers is None and media_type is None:
+            self.raw_headers = []  # (what init_headers gives, without the work)
+        else:
+            self.init_headers(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.info is not None:

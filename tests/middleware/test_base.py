@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware, DispatchFunction, RequestResponseEndpoint
+from starlette.middleware.base import BaseHTTPMiddleware, DispatchFunction, RequestResponseEndpoint, _StreamingResponse
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
@@ -1529,3 +1529,47 @@ async def test_timeout_around_call_next_then_own_response() -> None:
     assert server.status == 504
     assert server.body == b"timed out"
     assert ran == ["background"]
+
+
+@pytest.mark.anyio
+async def test_wait_cancelled_as_the_app_sends() -> None:
+    # dispatch stops waiting (its cancel scope fires) in the very step where the app sends.
+    scopes: list[anyio.CancelScope] = []
+    ran: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        scopes[0].cancel()
+        await PlainTextResponse("unseen", background=BackgroundTask(ran.append, "app done"))(scope, receive, send)
+
+    async def dispatch(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        with anyio.CancelScope() as scope:
+            scopes.append(scope)
+            await call_next(request)
+        assert scope.cancelled_caught
+        return PlainTextResponse("cancelled")
+
+    server = FakeServer()
+    with anyio.fail_after(5):
+        await BaseHTTPMiddleware(app, dispatch=dispatch)(http_scope(), server.receive, server.send)
+    assert server.body == b"cancelled"
+    assert ran == ["app done"]
+
+
+@pytest.mark.anyio
+async def test_streaming_response_class_with_headers() -> None:
+    async def chunks() -> AsyncIterator[str]:
+        yield "é"
+
+    response = _StreamingResponse(chunks(), status_code=201, headers={"X-A": "1"}, media_type="text/plain")
+    assert response.info is None
+    server = FakeServer()
+    await response(http_scope(), server.receive, server.send)
+    assert server.sent == [
+        {
+            "type": "http.response.start",
+            "status": 201,
+            "headers": [(b"x-a", b"1"), (b"content-type", b"text/plain; charset=utf-8")],
+        },
+        {"type": "http.response.body", "body": "é".encode(), "more_body": True},
+        {"type": "http.response.body", "body": b"", "more_body": False},
+    ]
