@@ -232,7 +232,8 @@ class MultiPartParser:
     field for the fields after it), falling back to latin-1 for bytes invalid in it.
 
     Raises MultiPartException for a malformed body (one that ends before its closing
-    delimiter included; an empty body is an empty form), a missing boundary or field name, more
+    delimiter included; an empty body is an empty form), a missing boundary or field name, a
+    charset that is unknown or does not read ASCII as ASCII (UTF-16, UTF-7...), more
     than `max_files` uploads or `max_fields` fields, or a field larger than `max_part_size`
     bytes; the files already created are then closed.
     """
@@ -357,8 +358,10 @@ class MultiPartParser:
 
     def _use_charset(self, charset: str) -> None:
         codec = _lookup_charset(charset.strip())
-        if codec is not None and _is_ascii_compatible(codec):
-            self._charset = codec
+        if codec is None or not _is_ascii_compatible(codec):
+            # Unknown, not a text charset, or not one form data can be sent in (UTF-16, UTF-7...).
+            raise MultiPartException(f"Invalid charset in multipart: {charset[:40]!r}.")
+        self._charset = codec
 
     async def parse(self) -> FormData:
         """Read the whole stream and return its fields and files, in order."""

@@ -274,6 +274,7 @@ CLEAR_MESSAGES = (
     "Too many files. Maximum number of files is ",
     "Too many fields. Maximum number of fields is ",
     "Part exceeded maximum size of ",
+    "Invalid charset in multipart: ",
 )
 
 

@@ -15,13 +15,15 @@ False instead of raising, since several scenarios are about exactly that.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import socket
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
 import anyio
+import httpx
 
 from conformance import Session, expect
 from conformance.scenarios._helpers import read_body, send_json
@@ -147,6 +149,21 @@ def report(s: Session, token: str) -> Any:
     value = response.json()["value"]
     expect(value is not None, f"the app posted no observation within {WAIT:.0f} s")
     return value
+
+
+@contextlib.contextmanager
+def patience(s: Session, seconds: float) -> Iterator[httpx.Client]:
+    """``s.http`` with a short timeout, for a server that may go quiet mid-response (restored after).
+
+    Set on the client, not per request: the TestClient warns about a per-request timeout.
+    """
+    client = s.http
+    saved = client.timeout
+    client.timeout = httpx.Timeout(seconds)
+    try:
+        yield client
+    finally:
+        client.timeout = saved
 
 
 # --- Raw HTTP/1.1 --------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from conformance import Session, expect, expect_equal, scenario
 from conformance._targets import Target
 from conformance.scenarios import framework_core_errors, framework_core_http
@@ -115,7 +117,7 @@ rooted_app = Starlette(
 _RUNS: weakref.WeakKeyDictionary[Target, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
-def _answer(response: Any) -> Any:
+def _answer(response: httpx.Response) -> list[Any]:
     return [response.status_code, response.json() if response.status_code == 200 else response.text]
 
 

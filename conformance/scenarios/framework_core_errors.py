@@ -33,6 +33,9 @@ WAIT = 5.0
 #: How long a background task waits to be released by the client's follow-up request.
 BACKGROUND_WAIT = 2.0
 DEBUG_MARKER = "conformance: the debug page shows this"
+#: For requests whose app raises after responding: servers may then close the connection (uvicorn does)
+#: and a client reusing it would race with the close.
+CLOSE = {"Connection": "close"}
 
 # --- Observations, by token ---------------------------------------------------------------------
 
@@ -212,7 +215,7 @@ def _status_handler(s: Session) -> None:
 def _unhandled(s: Session) -> None:
     """An unhandled exception (async or sync endpoint, debug off): 500 "Internal Server Error" as text."""
     for path in ("/crash", "/sync-crash"):
-        response = s.http.get(path)
+        response = s.http.get(path, headers=CLOSE)
         expect_equal(f"status of {path}", response.status_code, 500)
         expect_equal(f"body of {path}", response.text, "Internal Server Error")
         expect_equal(f"content-type of {path}", response.headers.get("content-type"), "text/plain; charset=utf-8")
@@ -222,14 +225,14 @@ def _unhandled(s: Session) -> None:
 @scenario("framework.errors.handler_500", app=handler_500_app)
 def _handler_500(s: Session) -> None:
     """A handler for Exception renders unhandled errors."""
-    response = s.http.get("/crash")
+    response = s.http.get("/crash", headers=CLOSE)
     expect_equal("status, body", [response.status_code, response.json()], [500, {"handled": DEBUG_MARKER}])
 
 
 @scenario("framework.errors.debug_html", app=debug_app)
 def _debug_html(s: Session) -> None:
     """debug=True, a browser asking for HTML: a 500 HTML page with the traceback."""
-    response = s.http.get("/crash", headers={"Accept": "text/html,application/xhtml+xml;q=0.9"})
+    response = s.http.get("/crash", headers={**CLOSE, "Accept": "text/html,application/xhtml+xml;q=0.9"})
     expect_equal("status", response.status_code, 500)
     expect_equal("content-type", response.headers.get("content-type"), "text/html; charset=utf-8")
     for part in ("<html", "RuntimeError", DEBUG_MARKER, "_crash"):
@@ -239,7 +242,7 @@ def _debug_html(s: Session) -> None:
 @scenario("framework.errors.debug_plain", app=debug_app)
 def _debug_plain(s: Session) -> None:
     """debug=True, a client not asking for HTML: the traceback as plain text."""
-    response = s.http.get("/crash", headers={"Accept": "*/*"})
+    response = s.http.get("/crash", headers={**CLOSE, "Accept": "*/*"})
     expect_equal("status", response.status_code, 500)
     expect_equal("content-type", response.headers.get("content-type"), "text/plain; charset=utf-8")
     expect(response.text.startswith("Traceback (most recent call last):"), f"not a traceback: {response.text[:200]!r}")
@@ -385,7 +388,7 @@ def _after_response(s: Session) -> None:
     """The client has the whole response while its background task still runs (it waits for the client)."""
     token = new_token()
     # "Connection: close": the follow-up requests must not wait behind the task on this connection.
-    response = s.http.get(f"/start?token={token}", headers={"Connection": "close"})
+    response = s.http.get(f"/start?token={token}", headers=CLOSE)
     expect_equal("status and body length", [response.status_code, len(response.content)], [200, 100_000])
     expect_equal("log once the response arrived", s.http.get(f"/status?token={token}").json(), ["responding"])
     expect_equal("log once released", s.http.get(f"/release?token={token}").json(), ["responding", "released"])
@@ -403,7 +406,7 @@ def _tasks_in_order(s: Session) -> None:
 def _task_raises(s: Session) -> None:
     """A failing background task leaves the sent response intact, and stops the tasks after it."""
     token = new_token()
-    response = s.http.get(f"/raise?token={token}", headers={"Connection": "close"})
+    response = s.http.get(f"/raise?token={token}", headers=CLOSE)
     expect_equal(
         "response",
         [response.status_code, response.text, response.headers.get("x-before-task")],

@@ -15,6 +15,7 @@ from conformance import Session, expect, expect_equal, scenario
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -27,11 +28,15 @@ async def _hello(request: Request) -> Response:
     return PlainTextResponse("hello", headers={"x-exposed": "yes"})
 
 
+async def _big(request: Request) -> Response:
+    return PlainTextResponse("compressible " * 200)
+
+
 async def _crash(request: Request) -> Response:
     raise RuntimeError("conformance: the endpoint failed")
 
 
-_ROUTES = [Route("/", _hello, methods=["GET", "POST"]), Route("/crash", _crash)]
+_ROUTES = [Route("/", _hello, methods=["GET", "POST"]), Route("/big", _big), Route("/crash", _crash)]
 
 _LISTED = Starlette(
     routes=_ROUTES,
@@ -60,6 +65,12 @@ _CREDENTIALS = Starlette(
 )
 # Wrapping the whole application, as the docs recommend, puts the CORS headers on 500s too.
 _WILDCARD = CORSMiddleware(Starlette(routes=_ROUTES), allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
+
+
+_WITH_GZIP = Starlette(
+    routes=_ROUTES,
+    middleware=[Middleware(CORSMiddleware, allow_origins=[_ORIGIN]), Middleware(GZipMiddleware, minimum_size=100)],
+)
 
 
 def _tokens(response: httpx.Response, name: str) -> set[str]:
@@ -175,3 +186,16 @@ def _error_response(s: Session) -> None:
     expect_equal("status", response.status_code, 500)
     expect_equal("body", response.text, "Internal Server Error")
     expect_equal("access-control-allow-origin", response.headers.get("access-control-allow-origin"), "*")
+
+
+@scenario("framework.cors.vary_with_gzip", app=_WITH_GZIP)
+def _vary_with_gzip(s: Session) -> None:
+    """CORSMiddleware outside GZipMiddleware: the compressed response varies on both, the Vary
+    tokens of each middleware kept (Accept-Encoding, Origin)."""
+    response = s.http.get("/big", headers={"origin": _ORIGIN, "accept-encoding": "gzip"})
+    expect_equal("status", response.status_code, 200)
+    expect_equal("content-encoding", response.headers.get("content-encoding"), "gzip")
+    expect_equal("body", response.text, "compressible " * 200)
+    expect_equal("access-control-allow-origin", response.headers.get("access-control-allow-origin"), _ORIGIN)
+    vary = _tokens(response, "vary")
+    expect({"accept-encoding", "origin"} <= vary, f"Vary should list Accept-Encoding and Origin: {vary}")

@@ -68,9 +68,9 @@ _APP = Starlette(
 )
 
 
-def _raw(s: Session, path: str, headers: Mapping[str, str]) -> tuple[httpx.Response, bytes]:
-    """The response to GET ``path`` and its body exactly as it came over the wire."""
-    with s.http.stream("GET", path, headers=headers) as response:
+def _raw(s: Session, path: str, headers: Mapping[str, str], method: str = "GET") -> tuple[httpx.Response, bytes]:
+    """The response to ``method`` ``path`` and its body exactly as it came over the wire."""
+    with s.http.stream(method, path, headers=headers) as response:
         return response, b"".join(response.iter_raw())
 
 
@@ -141,3 +141,16 @@ def _already_encoded(s: Session) -> None:
     expect_equal("content-encoding", response.headers.get("content-encoding"), "x-conformance")
     expect_equal("body", raw, _BIG)
     expect_equal("content-length", response.headers.get("content-length"), str(len(_BIG)))
+
+
+@scenario("framework.gzip.head", app=_APP)
+def _head(s: Session) -> None:
+    """HEAD gets the headers of the compressed GET (Content-Encoding, Vary, the compressed
+    Content-Length) and no body."""
+    _, raw = _raw(s, "/big", _GZIP)
+    head, body = _raw(s, "/big", _GZIP, method="HEAD")
+    expect_equal("status", head.status_code, 200)
+    expect_equal("content-encoding", head.headers.get("content-encoding"), "gzip")
+    expect("accept-encoding" in _vary(head), f"Vary should list Accept-Encoding: {head.headers.get('vary')}")
+    expect_equal("content-length", head.headers.get("content-length"), str(len(raw)))
+    expect_equal("body", body, b"")

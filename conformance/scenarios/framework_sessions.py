@@ -42,6 +42,15 @@ async def _clear(request: Request) -> Response:
     return JSONResponse(request.session)
 
 
+async def _with_cookies(request: Request) -> Response:
+    """Set two cookies of the endpoint's own next to the session."""
+    request.session["visited"] = True
+    response = JSONResponse(request.session)
+    response.set_cookie("theme", "dark")
+    response.set_cookie("lang", "fr", max_age=60)
+    return response
+
+
 async def _ws_show(websocket: WebSocket) -> None:
     await websocket.accept()
     await websocket.send_text(json.dumps(websocket.session))
@@ -52,6 +61,7 @@ _ROUTES = [
     Route("/update", _update, methods=["POST"]),
     Route("/show", _show),
     Route("/clear", _clear, methods=["POST"]),
+    Route("/with-cookies", _with_cookies),
     WebSocketRoute("/ws", _ws_show),
 ]
 _DEFAULTS = Starlette(routes=_ROUTES, middleware=[Middleware(SessionMiddleware, secret_key=_SECRET)])
@@ -169,3 +179,15 @@ def _websocket(s: Session) -> None:
     with s.websocket("/ws", headers={"cookie": f"session={value}"}) as ws:
         message = ws.receive()
     expect_equal("session seen by the WebSocket", json.loads(message), {"user": "carol", "count": 1})
+
+
+@scenario("framework.sessions.with_other_cookies", app=_DEFAULTS)
+def _with_other_cookies(s: Session) -> None:
+    """The session cookie is one more Set-Cookie next to the endpoint's own: all three arrive."""
+    response = s.http.get("/with-cookies")
+    expect_equal("session", _session(response), {"visited": True})
+    names = sorted(cookie.partition("=")[0] for cookie in response.headers.get_list("set-cookie"))
+    expect_equal("cookie names", names, ["lang", "session", "theme"])
+    value, _ = _set_cookie(response)
+    again = s.http.get("/show", headers={"cookie": f"theme=dark; session={value}; lang=fr"})
+    expect_equal("session read back among other cookies", _session(again), {"visited": True})

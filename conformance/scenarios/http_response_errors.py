@@ -32,6 +32,7 @@ from conformance.scenarios._http_response import (
     attempt,
     body,
     length,
+    patience,
     post,
     replay,
     report,
@@ -60,7 +61,8 @@ def _fetch(s: Session, **params: str) -> tuple[httpx.Response | None, str]:
     server that goes quiet mid-response times the request out quickly.)
     """
     try:
-        return s.http.get("/", params=params, headers={"connection": "close"}, timeout=_QUIET * 2), ""
+        with patience(s, _QUIET * 2) as client:
+            return client.get("/", params=params, headers={"connection": "close"}), ""
     except httpx.HTTPError as exc:
         return None, type(exc).__name__
 
@@ -167,7 +169,8 @@ async def _no_response(scope: Scope, receive: Receive, send: Send) -> None:
 )
 def _error_no_response(s: Session) -> None:
     """An app returning without sending anything: the server answers 500."""
-    expect_equal("status", s.http.get("/", timeout=_QUIET * 2).status_code, 500)
+    with patience(s, _QUIET * 2) as client:
+        expect_equal("status", client.get("/").status_code, 500)
 
 
 # --- Content-Length mismatches -----------------------------------------------------------------

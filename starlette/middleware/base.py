@@ -31,11 +31,13 @@ RuntimeError("No response returned."). Exceptions come out as themselves, never 
 exception group.
 
 Receiving. The downstream app reads the request body through `_CachedRequest.wrapped_receive`:
-if `dispatch` already read the body (`body()`, `json()`, `form()`), the app is handed the same
-bytes again; otherwise the messages pass through (and the middleware's request knows the
-stream was consumed). Once our response has been sent, downstream `receive()` answers
-`http.disconnect`, and a `receive()` pending at that moment is cancelled and answers the same,
-so an endpoint streaming until the client leaves stops.
+if `dispatch` already read the body (`body()`, `json()`, or `form()`, which then keeps the raw
+body), the app is handed the same bytes again; if `dispatch` consumed it with `stream()`, the
+app gets an empty body; otherwise the messages pass through (and the middleware's request knows
+the stream was consumed), `http.disconnect` included. Once our response has been sent,
+downstream `receive()` answers `http.disconnect`, and a `receive()` pending at that moment is
+cancelled (through a cancel scope around each one) and answers the same, so an endpoint
+streaming until the client leaves stops.
 
 If `dispatch` returns a response of its own and never reads the one from `call_next`, the
 channel is closed when our response is done: the downstream app's further sends are dropped and
