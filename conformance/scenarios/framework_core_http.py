@@ -363,6 +363,7 @@ def _request_url_host(s: Session) -> None:
 
 
 async def _redirect(request: Request) -> Response:
+    await request.body()  # read what was posted: a keep-alive connection stays usable on every server
     status = int(request.query_params.get("status", "307"))
     return RedirectResponse(request.query_params.get("to", "/redirect/end"), status_code=status)
 

@@ -61,7 +61,7 @@ def _fetch(s: Session, **params: str) -> tuple[httpx.Response | None, str]:
     server that goes quiet mid-response times the request out quickly.)
     """
     try:
-        with patience(s, _QUIET * 2) as client:
+        with patience(s, _QUIET / 2) as client:
             return client.get("/", params=params, headers={"connection": "close"}), ""
     except httpx.HTTPError as exc:
         return None, type(exc).__name__
@@ -169,7 +169,7 @@ async def _no_response(scope: Scope, receive: Receive, send: Send) -> None:
 )
 def _error_no_response(s: Session) -> None:
     """An app returning without sending anything: the server answers 500."""
-    with patience(s, _QUIET * 2) as client:
+    with patience(s, _QUIET) as client:
         expect_equal("status", client.get("/").status_code, 500)
 
 

@@ -1096,7 +1096,8 @@ async def test_body_streams_through_when_dispatch_does_not_read_it() -> None:
 
 
 @pytest.mark.anyio
-async def test_endpoint_streaming_until_the_client_leaves_stops() -> None:
+@pytest.mark.parametrize("layers", [1, 3])
+async def test_endpoint_streaming_until_the_client_leaves_stops(layers: int) -> None:
     server = FakeServer()
     stopped: list[str] = []
 
@@ -1113,11 +1114,52 @@ async def test_endpoint_streaming_until_the_client_leaves_stops() -> None:
 
         return StreamingResponse(forever())
 
-    app = Starlette(routes=[Route("/", endpoint)], middleware=[Middleware(CustomHeaderMiddleware)])
+    middleware = [Middleware(CustomHeaderMiddleware) for _ in range(layers)]
+    app = Starlette(routes=[Route("/", endpoint)], middleware=middleware)
     with anyio.fail_after(5):
         await app(http_scope(), server.receive, server.send)
     assert stopped == ["stopped"]
     assert server.body.startswith(b"ticktick")
+
+
+@pytest.mark.anyio
+async def test_polling_is_disconnected_while_connected() -> None:
+    server = FakeServer(b"body")
+    polls: list[bool] = []
+
+    async def endpoint(request: Request) -> Response:
+        for _ in range(3):
+            polls.append(await request.is_disconnected())
+        return PlainTextResponse(await request.body())
+
+    async def dispatch(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        polls.append(await request.is_disconnected())
+        return await call_next(request)
+
+    app = Starlette(
+        routes=[Route("/", endpoint, methods=["POST"])], middleware=[Middleware(BaseHTTPMiddleware, dispatch=dispatch)]
+    )
+    with anyio.fail_after(5):
+        await app(http_scope("POST"), server.receive, server.send)
+    assert polls == [False, False, False, False]
+    assert server.body == b"body"
+
+
+def test_request_state_is_shared_with_the_endpoint(test_client_factory: TestClientFactory) -> None:
+    async def endpoint(request: Request) -> Response:
+        request.state.seen_by_endpoint = True
+        return PlainTextResponse(request.state.user)
+
+    async def dispatch(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        request.state.user = "alice"
+        response = await call_next(request)
+        response.headers["X-Endpoint-Saw-State"] = str(request.state.seen_by_endpoint)
+        return response
+
+    app = Starlette(routes=[Route("/", endpoint)], middleware=[Middleware(BaseHTTPMiddleware, dispatch=dispatch)])
+    response = test_client_factory(app).get("/")
+    assert response.text == "alice"
+    assert response.headers["X-Endpoint-Saw-State"] == "True"
 
 
 @pytest.mark.anyio
@@ -1405,7 +1447,6 @@ def test_dispatch_changes_status_headers_and_cookies(test_client_factory: TestCl
 @pytest.mark.anyio
 async def test_cancelling_the_call_stops_the_app() -> None:
     states: list[str] = []
-    sent_first = anyio.Event()
 
     async def endpoint(request: Request) -> Response:
         async def chunks() -> AsyncIterator[bytes]:
@@ -1420,14 +1461,9 @@ async def test_cancelling_the_call_stops_the_app() -> None:
 
     app = Starlette(routes=[Route("/", endpoint)], middleware=[Middleware(CustomHeaderMiddleware)])
     server = FakeServer()
-
-    async def send(message: Message) -> None:
-        await server.send(message)
-        sent_first.set()
-
     with anyio.fail_after(5):
         async with anyio.create_task_group() as task_group:
-            task_group.start_soon(app, http_scope(spec_version="2.4"), server.receive, send)
+            task_group.start_soon(app, http_scope(spec_version="2.4"), server.receive, server.send)
             await server.first_chunk.wait()
             task_group.cancel_scope.cancel()
     assert states == ["app stopped"]

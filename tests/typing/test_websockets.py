@@ -106,7 +106,7 @@ def test_websocket_session_types(test_client_factory: TestClientFactory) -> None
         assert_type(text, str)
         assert text == "SHOUT"
         with pytest.raises(WebSocketDisconnect) as disconnect:
-            websocket.receive()
+            websocket.receive_text()
         assert_type(disconnect.value.code, int)
         assert_type(disconnect.value.reason, str)
         assert (disconnect.value.code, disconnect.value.reason) == (1001, "bye")
