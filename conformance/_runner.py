@@ -101,13 +101,11 @@ def run_target(
             with target.serve(shared_app) as endpoint:
                 for scenario in shared:
                     record(run_scenario(scenario, target, endpoint, waivers))
-        except ServerStartFailed as exc:
-            done = {r.scenario for r in results}
+        except ServerStartFailed as exc:  # raised on start only: no shared scenario has run
+            failure = f"server did not start: {exc}\n{exc.log[-LOG_EXCERPT:]}"
             for scenario in shared:
-                if scenario.id not in done:
-                    failure = f"server did not start: {exc}\n{exc.log[-LOG_EXCERPT:]}"
-                    outcome, detail = _judge(scenario, target, failure, waivers)
-                    record(Result(scenario.id, target.name, outcome, detail))
+                outcome, detail = _judge(scenario, target, failure, waivers)
+                record(Result(scenario.id, target.name, outcome, detail))
     for scenario in scenarios:
         if scenario.app is None:
             record(run_scenario(scenario, target, None, waivers))

@@ -103,10 +103,6 @@ class Session:
         self._exit = contextlib.ExitStack()
 
     @property
-    def target_name(self) -> str:
-        return self.target.name
-
-    @property
     def endpoint(self) -> Endpoint:
         if self._endpoint is None:
             raise RuntimeError("A dedicated scenario has no shared server: start one with session.serve()")

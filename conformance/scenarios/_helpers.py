@@ -65,12 +65,6 @@ async def read_body(receive: Receive) -> tuple[bytes, list[Message]]:
 
 
 async def scope_echo(scope: Scope, receive: Receive, send: Send) -> None:
-    """Answer with the scope it was called with, as JSON (WebSockets: accept, send it, close)."""
-    if scope["type"] == "websocket":
-        await receive()
-        await send({"type": "websocket.accept"})
-        await send({"type": "websocket.send", "text": json.dumps(jsonable_scope(scope))})
-        await send({"type": "websocket.close", "code": 1000})
-        return
+    """Answer an HTTP request with the scope it was called with, as JSON."""
     await read_body(receive)
     await send_json(send, jsonable_scope(scope))
