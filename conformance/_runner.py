@@ -72,9 +72,10 @@ def run_scenario(
     finally:
         with contextlib.suppress(Exception):
             session.close()
-    if failure is not None and endpoint is not None and (log := endpoint.log()[log_offset:].strip()):
-        failure += f"\n--- server log ---\n{log[-LOG_EXCERPT:]}"
     outcome, detail = _judge(scenario, target, failure, waivers, unsupported)
+    if outcome == "failed" and endpoint is not None and (log := endpoint.log()[log_offset:].strip()):
+        # What the server said while the scenario ran (only for failures: waived ones stay terse).
+        detail += f"\n--- server log ---\n{log[-LOG_EXCERPT:]}"
     return Result(scenario.id, target.name, outcome, detail, time.perf_counter() - started)
 
 
