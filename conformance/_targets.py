@@ -238,9 +238,12 @@ class _ServerEndpoint(Endpoint):
     def websocket(
         self, path: str, *, subprotocols: Sequence[str], headers: Mapping[str, str]
     ) -> Iterator[WebSocketClient]:
+        # A socket of our own: the client then refuses to follow a redirect (the scenario sees it).
+        sock = socket.create_connection((self.host, self.port), timeout=TIMEOUT)
         try:
             connection = ws_connect(
                 f"ws://{self.host}:{self.port}{path}",
+                sock=sock,
                 subprotocols=list(subprotocols) or None,  # type: ignore[arg-type]  # Subprotocol is a NewType of str
                 additional_headers=dict(headers),
                 compression=None,
@@ -249,10 +252,15 @@ class _ServerEndpoint(Endpoint):
                 open_timeout=TIMEOUT,
                 close_timeout=TIMEOUT,
             )
-        except InvalidStatus as rejected:
+        except BaseException as error:
+            sock.close()
+            # websockets >= 15 wraps a redirect it will not follow in a ValueError.
+            rejected = error if isinstance(error, InvalidStatus) else error.__cause__
+            if not isinstance(rejected, InvalidStatus):
+                raise
             response = rejected.response
             body = bytes(response.body or b"")
-            raise WebSocketRejected(response.status_code, list(response.headers.raw_items()), body)
+            raise WebSocketRejected(response.status_code, list(response.headers.raw_items()), body) from None
         with connection:
             yield _ServerWebSocket(connection)
 

@@ -12,7 +12,6 @@ middleware shows up as a failed check, never as a hang.
 
 from __future__ import annotations
 
-import http.client
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -118,24 +117,8 @@ def _https_redirect(s: Session) -> None:
 @scenario("framework.middleware.https_redirect_websocket", app=_https_or_fallback)
 def _https_redirect_websocket(s: Session) -> None:
     """A ws handshake is denied with a 307 to the wss URL with the server's host:port (a denial
-    response), where the server offers websocket.http.response; otherwise it is refused (403).
-
-    The handshake is sent as raw bytes: WebSocket clients follow the redirect by themselves."""
-    headers = {
-        "host": s.http.base_url.netloc.decode(),
-        **s.headers,
-        "upgrade": "websocket",
-        "connection": "Upgrade",
-        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "sec-websocket-version": "13",
-    }
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    sock = s.connect()
-    sock.sendall(f"GET /ws HTTP/1.1\r\n{head}\r\n".encode("latin-1"))
-    response = http.client.HTTPResponse(sock, method="GET")
-    response.begin()
-    outcome = (response.status, response.getheader("location"))
-    response.close()
+    response), where the server offers websocket.http.response; otherwise it is refused (403)."""
+    outcome = _handshake(s, "/ws")
     expect(outcome in [(307, _secure(s, "wss", "/ws")), (403, None)], f"handshake answered {outcome}")
 
 

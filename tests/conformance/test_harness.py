@@ -5,12 +5,23 @@ from __future__ import annotations
 import socket
 import struct
 import sys
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from conformance import CommandTarget, InProcessTarget, Session, WebSocketClosed, expect_equal, run_scenario
+from conformance import (
+    CommandTarget,
+    InProcessTarget,
+    Session,
+    WebSocketClosed,
+    WebSocketRejected,
+    expect_equal,
+    run_scenario,
+)
 from conformance._session import STATE_KEY, read_until_closed
+from conformance._targets import _ServerEndpoint
 from conformance.app import app as dispatcher
 from conformance.scenarios._helpers import read_body, scope_echo, send_response
 from starlette.testclient import TestClient
@@ -130,3 +141,19 @@ def test_testclient_websocket_after_the_app_ended() -> None:
             with pytest.raises(WebSocketClosed) as closed:
                 ws.receive()
             assert (closed.value.code, closed.value.reason) == (4000, "done")
+
+
+def test_a_websocket_handshake_cut_short_is_an_error(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        endpoint = _ServerEndpoint("127.0.0.1", server.getsockname()[1], tmp_path / "log")
+
+        def hang_up() -> None:
+            peer, _ = server.accept()
+            peer.close()
+
+        thread = threading.Thread(target=hang_up)
+        thread.start()
+        with pytest.raises(Exception) as info, endpoint.websocket("/", subprotocols=(), headers={}):
+            pass  # pragma: no cover  (never connected)
+        thread.join()
+    assert not isinstance(info.value, WebSocketRejected)
