@@ -11,6 +11,7 @@ The exit status is 1 iff a scenario failed (waived ones do not count), 2 on bad 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -51,6 +52,13 @@ def _parser(known: Sequence[str]) -> argparse.ArgumentParser:
         help="run your own server: a command line with {app}, {host} and {port} placeholders",
     )
     parser.add_argument("--server-name", default="custom", metavar="NAME", help="the name of that target in reports")
+    parser.add_argument(
+        "--server-root-path-args",
+        default="",
+        metavar="ARGS",
+        help="the arguments that give your server an ASGI root_path, with a {root_path} placeholder "
+        "(e.g. '--root-path {root_path}'); without them the root_path scenarios are waived for it",
+    )
     parser.add_argument("--list", action="store_true", help="list the selected scenarios and exit")
     return parser
 
@@ -64,7 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.server_command:
         if "{port}" not in args.server_command or "{app}" not in args.server_command:
             parser.error("--server-command needs the {app} and {port} placeholders")
-        targets_by_name[args.server_name] = CommandTarget(args.server_name, args.server_command)
+        root_path_args = shlex.split(args.server_root_path_args)
+        targets_by_name[args.server_name] = CommandTarget(args.server_name, args.server_command, root_path_args)
         names.append(args.server_name)
     unknown = [name for name in names if name not in targets_by_name]
     if unknown:

@@ -93,3 +93,18 @@ def test_module_runs_as_a_program(monkeypatch: pytest.MonkeyPatch, capsys: pytes
         runpy.run_module("conformance", run_name="__main__")
     assert info.value.code == 0
     assert capsys.readouterr().out.startswith("http.scope.type")
+
+
+def test_server_root_path_args(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "r.json"
+    selection = ["-k", "framework.request.url_root_path", "-k", "framework.url_for.websocket_root_path"]
+    base = ["--server-command", UVICORN, "--server-name", "mine", *selection, "--json", str(path)]
+    assert main([*base, "--server-root-path-args", "--root-path {root_path}"]) == 0
+    with_args = {r["scenario"]: r["detail"] for r in json.loads(path.read_text())["results"]}
+    assert main(base) == 0
+    without = {r["scenario"]: r["detail"] for r in json.loads(path.read_text())["results"]}
+    capsys.readouterr()
+    assert with_args.keys() == without.keys() and len(with_args) == 2
+    # Given the option, the runner can configure the root_path; without it, it says it cannot.
+    assert not any("has no way to be given a root_path" in detail for detail in with_args.values())
+    assert all("has no way to be given a root_path" in detail for detail in without.values())
