@@ -33,6 +33,7 @@ from typing import cast
 import httpx
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect as ws_connect
+from websockets.typing import Subprotocol
 
 from conformance._session import (
     SCENARIO_HEADER,
@@ -244,7 +245,7 @@ class _ServerEndpoint(Endpoint):
             connection = ws_connect(
                 f"ws://{self.host}:{self.port}{path}",
                 sock=sock,
-                subprotocols=list(subprotocols) or None,  # type: ignore[arg-type]  # Subprotocol is a NewType of str
+                subprotocols=[Subprotocol(p) for p in subprotocols] or None,
                 additional_headers=dict(headers),
                 compression=None,
                 max_size=None,

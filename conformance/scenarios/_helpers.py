@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import parse_qs
+
+import anyio
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -23,9 +26,9 @@ def jsonable_scope(scope: Scope) -> dict[str, Any]:
             return value
         return repr(value)
 
-    result = convert({k: v for k, v in scope.items() if k not in ("app", "router")})
+    result: dict[str, Any] = convert({k: v for k, v in scope.items() if k not in ("app", "router")})
     result["_types"] = {k: type(v).__name__ for k, v in scope.items()}
-    return result  # type: ignore[no-any-return]  # convert() of a Mapping is a dict
+    return result
 
 
 async def send_response(
@@ -68,3 +71,43 @@ async def scope_echo(scope: Scope, receive: Receive, send: Send) -> None:
     """Answer an HTTP request with the scope it was called with, as JSON."""
     await read_body(receive)
     await send_json(send, jsonable_scope(scope))
+
+
+def query_param(scope: Scope, name: str, default: str = "") -> str:
+    """The first value of the query parameter ``name`` of the request."""
+    raw: bytes = scope["query_string"]
+    return parse_qs(raw.decode("latin-1")).get(name, [default])[0]
+
+
+# --- Observations ----------------------------------------------------------------------------
+# Apps run in the server's process, checks in ours: what an app observes and cannot put in its
+# response (a disconnect, whether a late send raised) is posted under a token in module memory,
+# and a follow-up request to the same scenario takes it (waiting, bounded, until it is there).
+
+_OBSERVED: dict[str, Any] = {}
+_ARRIVED: dict[str, anyio.Event] = {}
+_NOTHING = object()
+
+
+def _arrival(token: str) -> anyio.Event:
+    return _ARRIVED.setdefault(token, anyio.Event())
+
+
+def post(token: str, value: Any) -> None:
+    """Post ``value`` under ``token`` (waking whoever waits to take it)."""
+    _OBSERVED[token] = value
+    _arrival(token).set()
+
+
+async def take(token: str, wait: float) -> Any:
+    """The value posted under ``token``, waiting up to ``wait`` seconds (None if none came); forgotten then."""
+    with anyio.move_on_after(wait):
+        await _arrival(token).wait()
+    _ARRIVED.pop(token, None)
+    return _OBSERVED.pop(token, None)
+
+
+def take_if_posted(token: str) -> bool:
+    """Whether something was posted under ``token`` (without waiting); forgotten then."""
+    _ARRIVED.pop(token, None)
+    return _OBSERVED.pop(token, _NOTHING) is not _NOTHING

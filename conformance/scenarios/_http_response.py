@@ -20,20 +20,18 @@ import dataclasses
 import socket
 from collections.abc import Awaitable, Iterator, Sequence
 from typing import Any
-from urllib.parse import parse_qs
 
 import anyio
 import httpx
 
 from conformance import Session, expect
-from conformance.scenarios._helpers import read_body, send_json
+from conformance.scenarios._helpers import post as post_observation, query_param as query, read_body, send_json, take
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: How long an app waits for an observation's reader or for the client; and a check for a report.
 WAIT = 5.0
 #: How long a raw read waits for more bytes before deciding the server has nothing more to send.
 RAW_TIMEOUT = 3.0
-NO_SOCKET = "the in-process TestClient has no socket, so it cannot send raw bytes"
 
 
 # --- App building blocks -----------------------------------------------------------------------
@@ -65,12 +63,6 @@ def replay(*messages: Message) -> ASGIApp:
     return app
 
 
-def query(scope: Scope, name: str, default: str = "") -> str:
-    """The first value of the query parameter ``name``."""
-    raw: bytes = scope["query_string"]
-    return parse_qs(raw.decode("latin-1")).get(name, [default])[0]
-
-
 async def attempt(action: Awaitable[object]) -> str:
     """Await ``action``: "ok" if it worked, else "raised <exception type name>"."""
     try:
@@ -91,20 +83,12 @@ class _Nobody:
 
 
 _NOBODY = _Nobody()
-_VALUES: dict[str, Any] = {}
-_POSTED: dict[str, anyio.Event] = {}
 _ACKS: dict[str, anyio.Event] = {}
-
-
-def _posted(token: str) -> anyio.Event:
-    return _POSTED.setdefault(token, anyio.Event())
 
 
 def post(scope: Scope, value: Any) -> None:
     """Record ``value`` under the request's token, for the check's ``/_report`` request."""
-    token = query(scope, "token")
-    _VALUES[token] = value
-    _posted(token).set()
+    post_observation(query(scope, "token"), value)
 
 
 def waiter(scope: Scope) -> anyio.Event:
@@ -129,10 +113,7 @@ def reporting(app: ASGIApp) -> ASGIApp:
         path = scope["path"]
         token = query(scope, "token")
         if path == "/_report":
-            with anyio.move_on_after(WAIT):
-                await _posted(token).wait()
-            _POSTED.pop(token, None)
-            await send_json(send, {"value": _VALUES.pop(token, None)})
+            await send_json(send, {"value": await take(token, WAIT)})
         elif path == "/_ack":
             event = _ACKS.pop(token, _NOBODY)
             event.set()

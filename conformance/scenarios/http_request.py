@@ -29,7 +29,7 @@ import anyio
 
 from conformance import Session, expect, expect_equal, scenario
 from conformance._session import SCENARIO_HEADER, TIMEOUT, read_until_closed
-from conformance.scenarios._helpers import read_body, send_json, send_response
+from conformance.scenarios._helpers import post, read_body, send_json, send_response, take, take_if_posted
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: How long an app waits for an event that should come (a disconnect, a posted value).
@@ -39,29 +39,6 @@ _PIECE = 64 * 1024
 
 
 # --- Posting observations from the server process ---------------------------------------------
-
-
-class _Slot:
-    """A value posted under a key, and the event telling a waiting reader it is there."""
-
-    __slots__ = ("event", "value")
-
-    def __init__(self) -> None:
-        self.event = anyio.Event()
-        self.value: Any = None
-
-
-_SLOTS: dict[str, _Slot] = {}
-
-
-def _slot(key: str) -> _Slot:
-    return _SLOTS.setdefault(key, _Slot())
-
-
-def _post(key: str, value: Any) -> None:
-    slot = _slot(key)
-    slot.value = value
-    slot.event.set()
 
 
 def _query(scope: Scope) -> dict[str, str]:
@@ -76,14 +53,9 @@ def _reporting(app: ASGIApp) -> ASGIApp:
         path = scope["path"]
         if path == "/_report":
             query = _query(scope)
-            key = query["key"]
-            slot = _slot(key)
-            with anyio.move_on_after(float(query.get("wait", _WAIT))):
-                await slot.event.wait()
-            _SLOTS.pop(key, None)
-            await send_json(send, {"value": slot.value})
+            await send_json(send, {"value": await take(query["key"], float(query.get("wait", _WAIT)))})
         elif path == "/_post":
-            _post(_query(scope)["key"], True)
+            post(_query(scope)["key"], True)
             await send_json(send, {"posted": True})
         else:
             await app(scope, receive, send)
@@ -146,7 +118,7 @@ async def _abort_app(scope: Scope, receive: Receive, send: Send) -> None:
             messages.append(_describe(message))
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
-    _post(_query(scope)["key"], messages)
+    post(_query(scope)["key"], messages)
 
 
 async def _long_poll_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -154,12 +126,12 @@ async def _long_poll_app(scope: Scope, receive: Receive, send: Send) -> None:
     had announced it was closing (by a request to /_post?key=K.closing) under K."""
     key = _query(scope)["key"]
     await read_body(receive)
-    _post(f"{key}.waiting", True)
+    post(f"{key}.waiting", True)
     message: Message = {"type": "nothing within the wait"}
     with anyio.move_on_after(_WAIT):
         message = await receive()
-    announced = _SLOTS.pop(f"{key}.closing", None) is not None
-    _post(key, {"type": message["type"], "client_announced_closing": announced})
+    announced = take_if_posted(f"{key}.closing")
+    post(key, {"type": message["type"], "client_announced_closing": announced})
 
 
 async def _after_response_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -169,7 +141,7 @@ async def _after_response_app(scope: Scope, receive: Receive, send: Send) -> Non
     message: Message = {"type": "nothing within the wait"}
     with anyio.move_on_after(_WAIT):
         message = await receive()
-    _post(_query(scope)["key"], _describe(message))
+    post(_query(scope)["key"], _describe(message))
 
 
 # --- Raw HTTP on the client side --------------------------------------------------------------

@@ -19,8 +19,8 @@ import re
 
 from conformance import Session, expect, expect_equal, scenario
 from conformance._model import Check
-from conformance.scenarios._helpers import read_body, send_response
-from conformance.scenarios._http_response import NO_SOCKET, Reader, body, length, query, replay, start
+from conformance.scenarios._helpers import query_param as query, read_body, send_response
+from conformance.scenarios._http_response import Reader, body, length, replay, start
 from starlette.types import Receive, Scope, Send
 
 _HELLO = b"hello world"
@@ -52,7 +52,7 @@ for _code in (200, 201, 404, 418, 500, 599):
     scenario(f"http.response.status.code_{_code}", app=_status_app)(_status_check(_code))
 
 
-@scenario("http.response.status.line_raw", app=_status_app, waivers={"testclient": NO_SOCKET})
+@scenario("http.response.status.line_raw", app=_status_app)
 def _status_line(s: Session) -> None:
     """The status line is "HTTP/1.1 <code> <reason>" (RFC 9112: the SP after the code is required),
     for well-known and unknown codes; whatever the reason phrase (optional), it holds no CR/LF."""
@@ -107,13 +107,13 @@ def _twice(s: Session, method: str, path: str = "/") -> list[int]:
     return [first.status, second.status]
 
 
-@scenario("http.response.no_body.status_204_raw", app=_NO_CONTENT, waivers={"testclient": NO_SOCKET})
+@scenario("http.response.no_body.status_204_raw", app=_NO_CONTENT)
 def _status_204_raw(s: Session) -> None:
     """After a 204 on a kept-alive connection the next response follows at once (no stray bytes)."""
     expect_equal("statuses", _twice(s, "DELETE"), [204, 204])
 
 
-@scenario("http.response.no_body.status_304_raw", app=_NOT_MODIFIED, waivers={"testclient": NO_SOCKET})
+@scenario("http.response.no_body.status_304_raw", app=_NOT_MODIFIED)
 def _status_304_raw(s: Session) -> None:
     """After a 304 on a kept-alive connection the next response follows at once (no stray bytes)."""
     expect_equal("statuses", _twice(s, "GET"), [304, 304])
@@ -133,7 +133,7 @@ def _head(s: Session) -> None:
     expect_equal("body", response.content, b"")
 
 
-@scenario("http.response.head.no_body_raw", app=_HEAD_APP, waivers={"testclient": NO_SOCKET})
+@scenario("http.response.head.no_body_raw", app=_HEAD_APP)
 def _head_raw(s: Session) -> None:
     """HEAD on a kept-alive connection: no body bytes on the wire (the next response follows at once)."""
     expect_equal("statuses", _twice(s, "HEAD"), [200, 200])
@@ -143,7 +143,6 @@ def _head_raw(s: Session) -> None:
     "http.response.head.streamed_raw",
     app=_HEAD_STREAMED,
     waivers={
-        "testclient": NO_SOCKET,
         "daphne": "daphne writes body messages with http.Request.write(self, ...) (http_protocol.py), bypassing"
         " the no-op write twisted installs for HEAD: every body message after the first goes on the wire",
     },
@@ -238,7 +237,7 @@ def _body_no_length(s: Session) -> None:
     expect_equal("body", s.http.get("/").content, _WHOLE)
 
 
-@scenario("http.response.body.no_length_raw", app=_STREAMED, waivers={"testclient": NO_SOCKET})
+@scenario("http.response.body.no_length_raw", app=_STREAMED)
 def _body_no_length_raw(s: Session) -> None:
     """Without Content-Length, an HTTP/1.1 response is chunked or ends with the connection, and
     the body is complete."""
@@ -250,7 +249,7 @@ def _body_no_length_raw(s: Session) -> None:
     expect(first.framing in ("chunked", "close"), f"framing {first.framing}")
 
 
-@scenario("http.response.body.http10_raw", app=_STREAMED, waivers={"testclient": NO_SOCKET})
+@scenario("http.response.body.http10_raw", app=_STREAMED)
 def _body_http10(s: Session) -> None:
     """To an HTTP/1.0 client a body without Content-Length is not chunked (RFC 9112 6.1): it ends
     with the connection; and it is complete."""
@@ -301,13 +300,13 @@ def _keep_alive_twice(s: Session) -> None:
     expect_equal("second response", (second.status, second.body, second.complete), (200, b"one|two", True))
 
 
-@scenario("http.response.body.empty_final_raw", app=_EMPTY_FINAL, waivers={"testclient": NO_SOCKET})
+@scenario("http.response.body.empty_final_raw", app=_EMPTY_FINAL)
 def _body_empty_final_raw(s: Session) -> None:
     """An empty final message ends the framing properly: the connection serves a second request."""
     _keep_alive_twice(s)
 
 
-@scenario("http.response.body.empty_middle_raw", app=_EMPTY_MIDDLE, waivers={"testclient": NO_SOCKET})
+@scenario("http.response.body.empty_middle_raw", app=_EMPTY_MIDDLE)
 def _body_empty_middle_raw(s: Session) -> None:
     """Empty messages in the middle do not end a chunked body early (no zero-size chunk)."""
     _keep_alive_twice(s)

@@ -26,7 +26,6 @@ import httpx
 from conformance import Session, expect, expect_equal, scenario
 from conformance.scenarios._helpers import read_body, send_response
 from conformance.scenarios._http_response import (
-    NO_SOCKET,
     WAIT,
     Reader,
     attempt,
@@ -131,7 +130,7 @@ def _error_after_start(s: Session) -> None:
 @scenario(
     "http.response.error.after_start_raw",
     app=_raise_after_start,
-    waivers={"testclient": NO_SOCKET, "daphne": _DAPHNE_RAISED},
+    waivers={"daphne": _DAPHNE_RAISED},
 )
 def _error_after_start_raw(s: Session) -> None:
     """An app raising mid-body: the response is incomplete and the connection closed."""
@@ -141,7 +140,7 @@ def _error_after_start_raw(s: Session) -> None:
 @scenario(
     "http.response.error.streaming_raw",
     app=_raise_after_start_streaming,
-    waivers={"testclient": NO_SOCKET, "daphne": _DAPHNE_RAISED},
+    waivers={"daphne": _DAPHNE_RAISED},
 )
 def _error_streaming_raw(s: Session) -> None:
     """An app raising mid-body without a Content-Length: no last chunk, the connection closed."""
@@ -195,7 +194,7 @@ def _length_declared_more(s: Session) -> None:
 @scenario(
     "http.response.length.declared_more_raw",
     app=_DECLARES_MORE,
-    waivers={"testclient": NO_SOCKET, "daphne": _DAPHNE_OPEN},
+    waivers={"daphne": _DAPHNE_OPEN},
 )
 def _length_declared_more_raw(s: Session) -> None:
     """Content-Length 20, 10 bytes sent: the server closes the connection (or the client would
@@ -224,7 +223,6 @@ def _length_declared_less(s: Session) -> None:
     "http.response.length.declared_less_raw",
     app=reporting(_declares_less),
     waivers={
-        "testclient": NO_SOCKET,
         "daphne": "daphne writes every body message as it comes (twisted Request.write does not enforce"
         " Content-Length): the excess goes on the wire, ahead of the next response",
     },
@@ -290,7 +288,7 @@ def _order_after_complete(s: Session) -> None:
     _expect_attempt("sending after the final body", report(s, token))
 
 
-@scenario("http.response.order.after_complete_raw", app=reporting(_after_complete), waivers={"testclient": NO_SOCKET})
+@scenario("http.response.order.after_complete_raw", app=reporting(_after_complete))
 def _order_after_complete_raw(s: Session) -> None:
     """A body message after the final one never reaches the wire (the next response is clean)."""
     token = secrets.token_hex(8)

@@ -17,13 +17,12 @@ import secrets
 import socket
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qs
 
 import anyio
 
 from conformance import Session, WebSocketClient, WebSocketClosed, WebSocketRejected, expect, expect_equal, scenario
 from conformance._session import STATE_KEY, STATE_VALUE, TIMEOUT, read_until_closed
-from conformance.scenarios._helpers import jsonable_scope, send_json
+from conformance.scenarios._helpers import jsonable_scope, post, query_param, send_json, take
 from starlette.applications import Starlette
 from starlette.endpoints import WebSocketEndpoint
 from starlette.exceptions import WebSocketException
@@ -39,32 +38,18 @@ MIB = 1024 * 1024
 
 # --- Observations reported back by the apps --------------------------------------------------
 
-_OBSERVED: dict[str, Any] = {}
-_ARRIVED: dict[str, anyio.Event] = {}
-
 
 def _token_of(scope: Scope) -> str:
-    query: bytes = scope["query_string"]
-    return parse_qs(query.decode("latin-1")).get("token", [""])[0]
-
-
-def _arrival(token: str) -> anyio.Event:
-    return _ARRIVED.setdefault(token, anyio.Event())
+    return query_param(scope, "token")
 
 
 def _record(scope: Scope, observation: Any) -> None:
-    token = _token_of(scope)
-    _OBSERVED[token] = observation
-    _arrival(token).set()
+    post(_token_of(scope), observation)
 
 
 async def _report(scope: Scope, receive: Receive, send: Send) -> None:
     # The observation may still be on its way (the app records after the client left): wait for it.
-    token = _token_of(scope)
-    with anyio.move_on_after(WAIT):
-        await _arrival(token).wait()
-    _ARRIVED.pop(token, None)
-    await send_json(send, _OBSERVED.pop(token, None))
+    await send_json(send, await take(_token_of(scope), WAIT))
 
 
 def _reporting(app: ASGIApp) -> ASGIApp:
@@ -606,14 +591,10 @@ def _close_client_normal(s: Session) -> None:
     _expect_disconnect(_observation(s, token), [1000], "")
 
 
-_NO_SOCKET = "the in-process TestClient has no socket: it cannot send raw frames or drop the TCP connection"
-
-
 @scenario(
     "websocket.close.client_no_code",
     app=_reporting(_observe_disconnect),
     waivers={
-        "testclient": _NO_SOCKET,
         "hypercorn": _HYPERCORN_CODE,
         "daphne": "daphne passes autobahn's code None on when the close frame has no code, instead of 1005",
     },
@@ -627,7 +608,7 @@ def _close_client_no_code(s: Session) -> None:
     _expect_disconnect(_observation(s, token), [1005], "")
 
 
-@scenario("websocket.close.client_abrupt", app=_reporting(_observe_disconnect), waivers={"testclient": _NO_SOCKET})
+@scenario("websocket.close.client_abrupt", app=_reporting(_observe_disconnect))
 def _close_client_abrupt(s: Session) -> None:
     """A TCP close without a close frame gives the app websocket.disconnect (1005 or 1006: no code received)."""
     token = _new_token()

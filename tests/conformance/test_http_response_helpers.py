@@ -190,7 +190,8 @@ _FINAL = b"HTTP/1.1 200 OK\r\ncontent-length: 24\r\n\r\na body after early hints
 @pytest.mark.parametrize("hints", [0, 1, 2])
 def test_early_hints_offered_check_passes(hints: int) -> None:
     with _canned((b"HTTP/1.1 103 Early Hints\r\n" + _LINKS + b"\r\n") * hints + _FINAL) as server:
-        ext.check_early_hints_offered(cast(Session, server), _RESPONSE)
+        ext.check_early_hints_offered(cast(Session, server), _RESPONSE)  # raises ScenarioFailure if refused
+    assert server.request.startswith(b"GET ")  # the check did ask the server
 
 
 def test_early_hints_offered_check_fails_on_other_links() -> None:
